@@ -1,0 +1,145 @@
+"""The `union-bot` command line.
+
+Each command imports what it needs when it runs, so that `union-bot route` starts fast.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+from typing import IO
+
+logger = logging.getLogger("union_bot")
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = _parser()
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    result: int = args.command(args)
+    return result
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="union-bot", description="河东区总工会服务助手 (union-bot)"
+    )
+    commands = parser.add_subparsers(required=True, metavar="COMMAND")
+
+    route = commands.add_parser(
+        "route",
+        help="route questions: one per stdin line (or the argument), one JSON line each",
+    )
+    route.add_argument("question", nargs="*", help="a question; without it, read stdin")
+    route.set_defaults(command=_route)
+
+    importer = commands.add_parser(
+        "import-duties", help="import the union's duty list into the catalogue data file"
+    )
+    importer.add_argument("path", type=Path, help="text extracted from the duty list .docx")
+    importer.add_argument(
+        "--output", type=Path, default=None, help="where to write (default: knowledge/duties.toml)"
+    )
+    importer.set_defaults(command=_import_duties)
+
+    evaluate = commands.add_parser(
+        "eval", help="evaluate routing on a labelled .tsv (question, duties, aspects)"
+    )
+    evaluate.add_argument("path", type=Path)
+    evaluate.add_argument("--report", type=Path, help="also write the report as JSON here")
+    for name, what in (
+        ("top1", "top-1 accuracy"),
+        ("top3", "top-3 accuracy"),
+        ("rejection", "out-of-scope rejection rate"),
+        ("aspect", "aspect accuracy"),
+    ):
+        evaluate.add_argument(
+            f"--min-{name}",
+            type=float,
+            default=None,
+            metavar="PERCENT",
+            help=f"exit 1 if {what} is below this percentage",
+        )
+    evaluate.set_defaults(command=_eval)
+    return parser
+
+
+def _route(args: argparse.Namespace) -> int:
+    from knowledge.router import Route, RouteKind, build_router
+
+    router = build_router()
+    questions: Iterable[str] = (
+        [" ".join(args.question)] if args.question else _stdin_lines(sys.stdin.buffer)
+    )
+    out = sys.stdout
+    for question in questions:
+        try:
+            route = router.route(question)
+        except Exception:  # one bad line must not stop the stream
+            logger.exception("routing failed for a line of %d characters", len(question))
+            route = Route(question, RouteKind.OUT_OF_SCOPE, None, None, 0.0)
+        out.write(json.dumps(route.to_json(), ensure_ascii=False) + "\n")
+        out.flush()
+    return 0
+
+
+def _stdin_lines(stream: IO[bytes]) -> Iterable[str]:
+    """Lines as text, whatever bytes they hold: invalid UTF-8 becomes U+FFFD."""
+    for raw in stream:
+        yield raw.rstrip(b"\r\n").decode("utf-8", errors="replace")
+
+
+def _import_duties(args: argparse.Namespace) -> int:
+    from knowledge.catalogue import DEFAULT_CATALOGUE_PATH
+    from knowledge.importer import CatalogueImportError, import_duty_list
+
+    output = args.output or DEFAULT_CATALOGUE_PATH
+    try:
+        catalogue = import_duty_list(args.path, output)
+    except (CatalogueImportError, OSError) as error:
+        print(f"union-bot import-duties: {args.path}: {error}", file=sys.stderr)
+        return 1
+    print(
+        f"imported {len(catalogue.areas)} areas and {len(catalogue)} duties into {output}",
+    )
+    return 0
+
+
+def _eval(args: argparse.Namespace) -> int:
+    from knowledge.evaluation import DatasetError, evaluate, read_examples, render
+    from knowledge.router import build_router
+
+    router = build_router()
+    try:
+        examples = read_examples(args.path, known_duties=(d.id for d in router.catalogue))
+    except (DatasetError, OSError) as error:
+        print(f"union-bot eval: {error}", file=sys.stderr)
+        return 2
+    report = evaluate(router, examples)
+    print(render(report))
+    if args.report:
+        args.report.write_text(
+            json.dumps(report.to_json(), ensure_ascii=False, indent=2), encoding="utf-8"
+        )
+    floors = (
+        ("top-1 accuracy", args.min_top1, report.top1_accuracy()),
+        ("top-3 accuracy", args.min_top3, report.top3_accuracy()),
+        ("out-of-scope rejection", args.min_rejection, report.rejection_rate()),
+        ("aspect accuracy", args.min_aspect, report.aspect_accuracy()),
+    )
+    failed = [
+        f"{name} {value:.2%} is below the floor {floor:g}%"
+        for name, floor, value in floors
+        if floor is not None and value * 100 < floor
+    ]
+    for line in failed:
+        print(f"FAIL: {line}", file=sys.stderr)
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,115 @@
+"""The curated routing lexicon (lexicon.toml): the words members use, kept as data for staff."""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from knowledge.catalogue import KNOWLEDGE_DIR, Aspect, Catalogue
+
+DEFAULT_LEXICON_PATH = KNOWLEDGE_DIR / "lexicon.toml"
+TIERS = ("strong", "terms", "weak", "negative")
+ANSWERABLE_ASPECTS = tuple(aspect for aspect in Aspect if aspect is not Aspect.OVERVIEW)
+
+
+class LexiconError(ValueError):
+    """lexicon.toml is inconsistent with itself or with the catalogue."""
+
+
+@dataclass(frozen=True, slots=True)
+class Weights:
+    strong: float = 10.0
+    terms: float = 5.0
+    weak: float = 2.0
+    negative: float = -8.0
+    department: float = 6.0
+    out_of_scope: float = 10.0
+
+    def tier(self, name: str) -> float:
+        return float(getattr(self, name))
+
+
+@dataclass(frozen=True, slots=True)
+class OutOfScopeTopic:
+    """Something the union does not handle, and whom to ask instead."""
+
+    topic: str
+    refer_to: str
+    terms: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Lexicon:
+    weights: Weights
+    typos: dict[str, str]
+    duty_terms: dict[str, dict[str, tuple[str, ...]]]  # duty id → tier → terms
+    aspect_cues: dict[Aspect, dict[str, float]]  # aspect → cue → weight
+    departments: dict[str, tuple[str, ...]]  # department → ways members name it
+    union_terms: tuple[str, ...]  # generic words that show a question is about the union
+    smalltalk: dict[str, tuple[str, ...]]  # intent (greeting, thanks …) → phrases
+    out_of_scope: tuple[OutOfScopeTopic, ...]
+
+
+def load_lexicon(path: Path = DEFAULT_LEXICON_PATH, *, catalogue: Catalogue) -> Lexicon:
+    with path.open("rb") as handle:
+        data = tomllib.load(handle)
+    lexicon = _from_data(data, source=path.name)
+    validate(lexicon, catalogue, source=path.name)
+    return lexicon
+
+
+def _from_data(data: dict[str, Any], *, source: str) -> Lexicon:
+    try:
+        aspects = {
+            Aspect(name): {
+                **dict.fromkeys(section.get("cues", ()), 1.0),
+                **dict.fromkeys(section.get("strong", ()), 2.0),
+            }
+            for name, section in data.get("aspects", {}).items()
+        }
+    except ValueError as error:
+        raise LexiconError(f"{source}: [aspects]: {error}") from error
+    return Lexicon(
+        weights=Weights(**data.get("weights", {})),
+        typos={str(k): str(v) for k, v in data.get("typos", {}).items()},
+        duty_terms={
+            str(duty_id): {tier: tuple(section.get(tier, ())) for tier in TIERS}
+            for duty_id, section in data.get("duties", {}).items()
+        },
+        aspect_cues=aspects,
+        departments={str(k): tuple(v) for k, v in data.get("departments", {}).items()},
+        union_terms=tuple(data.get("union", {}).get("terms", ())),
+        smalltalk={str(k): tuple(v) for k, v in data.get("smalltalk", {}).items()},
+        out_of_scope=tuple(
+            OutOfScopeTopic(
+                topic=str(entry["topic"]),
+                refer_to=str(entry.get("refer_to", "")),
+                terms=tuple(entry.get("terms", ())),
+            )
+            for entry in data.get("out_of_scope", ())
+        ),
+    )
+
+
+def validate(lexicon: Lexicon, catalogue: Catalogue, *, source: str) -> None:
+    """Refuse a lexicon that names unknown duties or departments, or one-character terms."""
+    problems = []
+    for duty_id, tiers in lexicon.duty_terms.items():
+        if catalogue.get(duty_id) is None:
+            problems.append(f"[duties.{duty_id!r}] is not a duty in the catalogue")
+        for tier, terms in tiers.items():
+            problems += [
+                f"[duties.{duty_id!r}] {tier}: {term!r} is too short to route on"
+                for term in terms
+                if len(term.strip()) < 2
+            ]
+    known_departments = set(catalogue.departments())
+    problems += [
+        f"[departments] {name!r} is not a department in the catalogue"
+        for name in lexicon.departments
+        if name not in known_departments
+    ]
+    if problems:
+        raise LexiconError(f"{source}: " + "; ".join(problems))

@@ -1,0 +1,63 @@
+"""Bring a member's message into one comparable form before routing."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Mapping
+from dataclasses import dataclass
+from functools import cached_property
+from typing import Any
+
+# Long stories are a few hundred characters; anything past this adds time, not meaning.
+MAX_ROUTED_CHARS = 1000
+
+_CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
+_NOT_WORD = re.compile(r"[^0-9a-z\u3400-\u9fff\uf900-\ufaff]+")
+_LATIN_LETTER = re.compile(r"[a-z]")
+
+
+@dataclass(frozen=True, slots=True)
+class NormalizedText:
+    text: str  # simplified Chinese, half-width, lower case; other symbols became single spaces
+    is_pinyin: bool  # the member typed the question in pinyin
+
+    @property
+    def compact(self) -> str:
+        return self.text.replace(" ", "")
+
+
+class Normalizer:
+    """Full-width → half-width, traditional → simplified, typos fixed, no punctuation or emoji."""
+
+    def __init__(self, typos: Mapping[str, str]) -> None:
+        # Longest first, so that 汇员卡 is fixed before 汇员.
+        self._typos = sorted(typos.items(), key=lambda item: -len(item[0]))
+
+    @cached_property
+    def _t2s(self) -> Any:
+        import opencc  # loaded on first use: a few milliseconds
+
+        return opencc.OpenCC("t2s")
+
+    def normalize(self, raw: str) -> NormalizedText:
+        text = "".join(
+            char
+            for char in raw[:MAX_ROUTED_CHARS]
+            if unicodedata.category(char) not in ("Cc", "Cs", "Co", "Cn")
+        )
+        text = unicodedata.normalize("NFKC", text).casefold()
+        # Pinyin may come with tone marks: gōnghuì → gonghui.
+        text = self._t2s.convert(text) if _CJK.search(text) else strip_diacritics(text)
+        text = _NOT_WORD.sub(" ", text).strip()
+        for wrong, right in self._typos:
+            if wrong in text:
+                text = text.replace(wrong, right)
+        letters = len(_LATIN_LETTER.findall(text))
+        is_pinyin = letters >= 4 and len(_CJK.findall(text)) * 3 < letters
+        return NormalizedText(text=text, is_pinyin=is_pinyin)
+
+
+def strip_diacritics(text: str) -> str:
+    decomposed = unicodedata.normalize("NFKD", text)
+    return "".join(char for char in decomposed if not unicodedata.combining(char))

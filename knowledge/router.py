@@ -1,0 +1,479 @@
+"""Work out which duty a member's question is about, and which aspect of it they want.
+
+The pipeline: normalise (knowledge.normalize) → segment with jieba (knowledge.tokenizer) → find
+lexicon terms (exact, longest match wins, short terms only on jieba word boundaries) → if the
+evidence is weak, look again by pinyin (homophone typos, questions typed in pinyin) and with
+rapidfuzz (other typos) → each duty sums its evidence → decide duty, smalltalk or out of scope.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import defaultdict
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from enum import StrEnum
+from functools import cached_property
+from pathlib import Path
+from typing import Any, Generic, TypeVar
+
+from rapidfuzz import fuzz, process
+
+from knowledge.catalogue import DEFAULT_CATALOGUE_PATH, Aspect, Catalogue, load_catalogue
+from knowledge.lexicon import DEFAULT_LEXICON_PATH, Lexicon, load_lexicon
+from knowledge.normalize import NormalizedText, Normalizer
+from knowledge.tokenizer import Segmenter
+
+# Evidence below this is not enough to name a duty with any confidence.
+MIN_DUTY_EVIDENCE = 4.0
+# Evidence at or above this needs no second look by pinyin or fuzzy matching.
+SETTLED_EVIDENCE = 10.0
+# How fast evidence turns into confidence: one strong term (10) gives about 71.
+CONFIDENCE_SCALE = 8.0
+# A pinyin or fuzzy match is good evidence, but not as good as the exact word.
+PINYIN_DISCOUNT = 0.9
+FUZZY_DISCOUNT = 0.7
+FUZZY_MIN_LENGTH = 4
+FUZZY_CUTOFF = 75.0
+FUZZY_PINYIN_MIN_LETTERS = 8
+FUZZY_PINYIN_CUTOFF = 90.0
+PINYIN_MIN_LETTERS = 4
+
+
+class RouteKind(StrEnum):
+    DUTY = "duty"
+    SMALLTALK = "smalltalk"
+    OUT_OF_SCOPE = "out_of_scope"
+
+
+@dataclass(frozen=True, slots=True)
+class Candidate:
+    duty: str
+    score: float
+
+
+@dataclass(frozen=True, slots=True)
+class Route:
+    question: str
+    kind: RouteKind
+    duty: str | None
+    aspect: Aspect | None
+    score: float
+    candidates: tuple[Candidate, ...] = ()
+    department: str | None = None  # set when the question names a department, not a duty
+    topic: str | None = None  # the smalltalk intent, or the out-of-scope topic
+    refer_to: str | None = None  # for out-of-scope topics: who does handle it
+
+    def to_json(self) -> dict[str, Any]:
+        """The stable `union-bot route` line."""
+        return {
+            "question": self.question,
+            "kind": self.kind.value,
+            "duty": self.duty,
+            "aspect": self.aspect.value if self.aspect else None,
+            "score": self.score,
+            "candidates": [{"duty": c.duty, "score": c.score} for c in self.candidates],
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class Evidence:
+    """What finding a term says: a duty, a department, an out-of-scope topic or the union."""
+
+    kind: str  # "duty" | "department" | "out_of_scope" | "union"
+    key: str
+    weight: float
+
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True, slots=True)
+class Match(Generic[T]):
+    start: int
+    end: int
+    term: str
+    payloads: tuple[T, ...]
+
+
+class TermIndex(Generic[T]):
+    """Finds every listed term in a text; terms are keyed by their first two characters."""
+
+    def __init__(self, entries: Iterable[tuple[str, T]]) -> None:
+        grouped: dict[str, list[T]] = defaultdict(list)
+        for term, payload in entries:
+            if term:
+                grouped[term].append(payload)
+        self.terms = tuple(grouped)
+        self._by_prefix: dict[str, list[tuple[str, tuple[T, ...]]]] = defaultdict(list)
+        for term, payloads in grouped.items():
+            self._by_prefix[term[:2]].append((term, tuple(payloads)))
+
+    def find(self, text: str) -> list[Match[T]]:
+        found = []
+        for start in range(len(text)):
+            for key in (text[start], text[start : start + 2]):
+                for term, payloads in self._by_prefix.get(key, ()):
+                    if text.startswith(term, start):
+                        found.append(Match(start, start + len(term), term, payloads))
+        return found
+
+
+def longest_matches(matches: Sequence[Match[T]]) -> list[Match[T]]:
+    """Keep the longest of overlapping matches: 困难劳模 wins over 劳模 inside it."""
+    kept: list[Match[T]] = []
+    taken: set[int] = set()
+    for match in sorted(matches, key=lambda m: (m.start - m.end, m.start)):
+        span = range(match.start, match.end)
+        if not taken.intersection(span):
+            kept.append(match)
+            taken.update(span)
+    return sorted(kept, key=lambda m: m.start)
+
+
+@dataclass(slots=True)
+class Tally:
+    duties: dict[str, float] = field(default_factory=lambda: defaultdict(float))
+    departments: set[str] = field(default_factory=set)
+    out_of_scope: dict[str, float] = field(default_factory=lambda: defaultdict(float))
+    union: bool = False
+
+    def add(self, matches: Iterable[Match[Evidence]], factor: float = 1.0) -> None:
+        seen: set[str] = set()
+        for match in matches:
+            if match.term in seen:
+                continue  # a term said twice is still one piece of evidence
+            seen.add(match.term)
+            for evidence in match.payloads:
+                if evidence.kind == "duty":
+                    self.duties[evidence.key] += evidence.weight * factor
+                elif evidence.kind == "department":
+                    self.departments.add(evidence.key)
+                elif evidence.kind == "out_of_scope":
+                    self.out_of_scope[evidence.key] += evidence.weight * factor
+                else:
+                    self.union = True
+
+    def best(self) -> float:
+        return max(self.duties.values(), default=0.0)
+
+    def merge_max(self, other: Tally) -> None:
+        for key, value in other.duties.items():
+            self.duties[key] = max(self.duties[key], value)
+        for key, value in other.out_of_scope.items():
+            self.out_of_scope[key] = max(self.out_of_scope[key], value)
+        self.departments |= other.departments
+        self.union |= other.union
+
+
+def confidence(evidence: float) -> float:
+    return 1.0 - math.exp(-max(evidence, 0.0) / CONFIDENCE_SCALE)
+
+
+class Router:
+    """Routes one message at a time; build it once (jieba loads here) and reuse it."""
+
+    def __init__(
+        self,
+        catalogue: Catalogue,
+        lexicon: Lexicon,
+        *,
+        cache_dir: Path | None = None,
+    ) -> None:
+        self.catalogue = catalogue
+        self.lexicon = lexicon
+        self.normalizer = Normalizer(lexicon.typos)
+        self._topic_entries = list(self._evidence_entries())
+        self._aspect_entries = [
+            (self._norm(cue), (aspect, weight))
+            for aspect, cues in lexicon.aspect_cues.items()
+            for cue, weight in cues.items()
+        ]
+        self._smalltalk_entries = [
+            (self._norm(phrase), intent)
+            for intent, phrases in lexicon.smalltalk.items()
+            for phrase in phrases
+        ]
+        self.topics = TermIndex(self._topic_entries)
+        self.aspects = TermIndex(self._aspect_entries)
+        self.smalltalk = TermIndex(self._smalltalk_entries)
+        self._referrals = {topic.topic: topic.refer_to for topic in lexicon.out_of_scope}
+        self.segmenter = Segmenter([*self.topics.terms, *self.aspects.terms], cache_dir=cache_dir)
+
+    def _norm(self, term: str) -> str:
+        return self.normalizer.normalize(term).compact
+
+    def _evidence_entries(self) -> Iterable[tuple[str, Evidence]]:
+        weights = self.lexicon.weights
+        for duty_id, tiers in self.lexicon.duty_terms.items():
+            for tier, terms in tiers.items():
+                for term in terms:
+                    yield self._norm(term), Evidence("duty", duty_id, weights.tier(tier))
+        for department, names in self.lexicon.departments.items():
+            for name in names:
+                yield self._norm(name), Evidence("department", department, weights.department)
+        for topic in self.lexicon.out_of_scope:
+            for term in topic.terms:
+                yield self._norm(term), Evidence("out_of_scope", topic.topic, weights.out_of_scope)
+        for term in self.lexicon.union_terms:
+            yield self._norm(term), Evidence("union", "", 0.0)
+
+    # Pinyin views are built on first need: pypinyin takes a quarter second to import.
+    @cached_property
+    def _pinyin(self) -> Callable[[str], str]:
+        from pypinyin import lazy_pinyin
+
+        def to_pinyin(text: str) -> str:
+            return "".join(lazy_pinyin(text)).replace(" ", "")
+
+        return to_pinyin
+
+    def _pinyin_index(self, entries: Iterable[tuple[str, T]]) -> TermIndex[T]:
+        return TermIndex(
+            (pinyin, payload)
+            for term, payload in entries
+            if len(pinyin := self._pinyin(term)) >= PINYIN_MIN_LETTERS
+        )
+
+    @cached_property
+    def _pinyin_topics(self) -> TermIndex[Evidence]:
+        return self._pinyin_index(self._topic_entries)
+
+    @cached_property
+    def _pinyin_aspects(self) -> TermIndex[tuple[Aspect, float]]:
+        # Only the cues the lexicon spells in pinyin: cues turned into pinyin find each other
+        # inside unrelated words (写啥 xiesha in 协商 xieshang).
+        return TermIndex((cue, payload) for cue, payload in self._aspect_entries if cue.isascii())
+
+    @cached_property
+    def _pinyin_smalltalk(self) -> TermIndex[str]:
+        return self._pinyin_index(self._smalltalk_entries)
+
+    @cached_property
+    def _fuzzy_terms(self) -> dict[str, tuple[Evidence, ...]]:
+        return self._fuzzy_index(self._topic_entries, FUZZY_MIN_LENGTH)
+
+    @cached_property
+    def _fuzzy_pinyin_terms(self) -> dict[str, tuple[Evidence, ...]]:
+        entries = ((self._pinyin(term), evidence) for term, evidence in self._topic_entries)
+        return self._fuzzy_index(entries, FUZZY_PINYIN_MIN_LETTERS)
+
+    @staticmethod
+    def _fuzzy_index(
+        entries: Iterable[tuple[str, Evidence]], min_length: int
+    ) -> dict[str, tuple[Evidence, ...]]:
+        """Long duty terms only: in a short word one wrong letter is a different word."""
+        grouped: dict[str, list[Evidence]] = defaultdict(list)
+        for term, evidence in entries:
+            # Weak terms are not worth a guess.
+            if len(term) >= min_length and evidence.kind == "duty" and evidence.weight >= 5:
+                grouped[term].append(evidence)
+        return {term: tuple(evidence) for term, evidence in grouped.items()}
+
+    def warm(self) -> None:
+        """Build the lazy parts now, so that no member waits for them."""
+        self.route("huiyuanka 会员卡")
+        _ = self._pinyin_topics, self._pinyin_aspects, self._pinyin_smalltalk
+        _ = self._fuzzy_terms, self._fuzzy_pinyin_terms
+
+    def route(self, question: str) -> Route:
+        normalized = self.normalizer.normalize(question)
+        if not normalized.text:
+            return Route(question, RouteKind.OUT_OF_SCOPE, None, None, 0.0)
+        tally, aspect, smalltalk = (
+            self._read_pinyin(normalized) if normalized.is_pinyin else self._read(normalized)
+        )
+        return self._decide(question, tally, aspect, smalltalk)
+
+    def _read(self, normalized: NormalizedText) -> tuple[Tally, Aspect, tuple[str, float] | None]:
+        text = normalized.text
+        boundaries = self._boundaries(text)
+        matches = [
+            match
+            for match in longest_matches(self.topics.find(text))
+            if match.end - match.start > 2 or self._on_boundaries(match, boundaries)
+        ]
+        tally = Tally()
+        tally.add(matches)
+        if tally.best() < SETTLED_EVIDENCE:
+            compact = normalized.compact
+            second = Tally()
+            second.add(
+                longest_matches(self._pinyin_topics.find(self._pinyin(compact))), PINYIN_DISCOUNT
+            )
+            tally.merge_max(second)
+            self._add_fuzzy(tally, text, matches, self._fuzzy_terms, FUZZY_CUTOFF)
+        aspect = self._aspect(longest_matches(self.aspects.find(text)))
+        smalltalk = self._smalltalk(self.smalltalk.find(text), normalized)
+        return tally, aspect, smalltalk
+
+    def _read_pinyin(
+        self, normalized: NormalizedText
+    ) -> tuple[Tally, Aspect, tuple[str, float] | None]:
+        compact = normalized.compact
+        tally = Tally()
+        matches = longest_matches(self._pinyin_topics.find(compact))
+        tally.add(matches, PINYIN_DISCOUNT)
+        if tally.best() < SETTLED_EVIDENCE:
+            self._add_fuzzy(tally, compact, matches, self._fuzzy_pinyin_terms, FUZZY_PINYIN_CUTOFF)
+        aspect = self._aspect(longest_matches(self._pinyin_aspects.find(compact)))
+        smalltalk = self._smalltalk(self._pinyin_smalltalk.find(compact), normalized)
+        return tally, aspect, smalltalk
+
+    def _boundaries(self, text: str) -> set[int]:
+        offsets = {0}
+        position = 0
+        for token in self.segmenter.tokens(text):
+            position += len(token)
+            offsets.add(position)
+        return offsets
+
+    @staticmethod
+    def _on_boundaries(match: Match[Evidence], boundaries: set[int]) -> bool:
+        """A short term counts only as a word of its own or inside one jieba word."""
+        inner = any(i in boundaries for i in range(match.start + 1, match.end))
+        return not inner or (match.start in boundaries and match.end in boundaries)
+
+    @staticmethod
+    def _add_fuzzy(
+        tally: Tally,
+        text: str,
+        found: Sequence[Match[Evidence]],
+        terms: dict[str, tuple[Evidence, ...]],
+        cutoff: float,
+    ) -> None:
+        """Typos that are not homophones: a long term found with one letter wrong."""
+        fuzzy: dict[str, float] = defaultdict(float)
+        # Only terms that fit in the question (partial_ratio would also find a short question
+        # inside a long term) and that are not in it verbatim (the exact pass judged those).
+        choices = [term for term in terms if len(term) <= len(text) and term not in text]
+        hits = process.extract(
+            text, choices, scorer=fuzz.partial_ratio, score_cutoff=cutoff, limit=None
+        )
+        for term, similarity, _ in hits:
+            window = fuzz.partial_ratio_alignment(term, text)
+            if window is None or any(
+                match.start < window.dest_end
+                and window.dest_start < match.end
+                and match.term not in term
+                for match in found
+            ):
+                continue  # 民主管理条例 is not a typo inside 民主管理部, a word found as it stands
+            for evidence in terms[term]:
+                # The best near miss per duty: many weak resemblances are not evidence.
+                value = evidence.weight * FUZZY_DISCOUNT * similarity / 100
+                fuzzy[evidence.key] = max(fuzzy[evidence.key], value)
+        for duty_id, value in fuzzy.items():
+            tally.duties[duty_id] = max(tally.duties[duty_id], value)
+
+    @staticmethod
+    def _aspect(matches: Iterable[Match[tuple[Aspect, float]]]) -> Aspect:
+        """The aspect with most cue weight; on a tie, the one asked last (Chinese puts the
+        question word at the end: 劳动法宣传资料上哪领 asks where, not what)."""
+        totals: dict[Aspect, float] = defaultdict(float)
+        last: dict[Aspect, int] = {}
+        for match in matches:
+            for aspect, weight in match.payloads:
+                totals[aspect] += weight
+                last[aspect] = match.end
+        if not totals:
+            return Aspect.OVERVIEW
+        return max(totals, key=lambda aspect: (totals[aspect], last[aspect]))
+
+    @staticmethod
+    def _smalltalk(
+        matches: Sequence[Match[str]], normalized: NormalizedText
+    ) -> tuple[str, float] | None:
+        """The intent, if small talk makes up most of the message."""
+        words = set(normalized.text.split())
+        kept = [
+            match
+            for match in longest_matches(matches)
+            if not match.term.isascii() or match.term in words or normalized.is_pinyin
+        ]
+        if not kept:
+            return None
+        covered = sum(match.end - match.start for match in kept)
+        length = len(normalized.text.replace(" ", "")) if not normalized.is_pinyin else 0
+        share = covered / max(length, 1) if length else 1.0
+        leftover = max(length - covered, 0)
+        if leftover > 4 and share < 0.5:
+            return None
+        return kept[0].payloads[0], share
+
+    def _decide(
+        self,
+        question: str,
+        tally: Tally,
+        aspect: Aspect,
+        smalltalk: tuple[str, float] | None,
+    ) -> Route:
+        for named in tally.departments:
+            for duty in self.catalogue.duties_of_department(named):
+                tally.duties[duty.id] += self.lexicon.weights.department
+        ranked = sorted(
+            ((duty_id, value) for duty_id, value in tally.duties.items() if value > 0),
+            key=lambda item: (-item[1], self._order(item[0])),
+        )
+        best = ranked[0][1] if ranked else 0.0
+        candidates = tuple(
+            Candidate(duty_id, round(100 * confidence(value), 1)) for duty_id, value in ranked[:3]
+        )
+        out_topic, out_weight = max(
+            tally.out_of_scope.items(), key=lambda item: item[1], default=("", 0.0)
+        )
+        if out_weight > 0 and out_weight >= best:
+            return Route(
+                question,
+                RouteKind.OUT_OF_SCOPE,
+                None,
+                None,
+                round(100 * confidence(out_weight - best), 1),
+                candidates,
+                topic=out_topic,
+                refer_to=self._referrals.get(out_topic) or None,
+            )
+        if best < MIN_DUTY_EVIDENCE and smalltalk is not None:
+            intent, share = smalltalk
+            return Route(
+                question, RouteKind.SMALLTALK, None, None, round(100 * share, 1), topic=intent
+            )
+        if not ranked:
+            kind = RouteKind.DUTY if tally.union else RouteKind.OUT_OF_SCOPE
+            return Route(question, kind, None, None, 0.0)
+        top_id = ranked[0][0]
+        group = {top_id}
+        department: str | None = None
+        top_department = self.catalogue.duty(top_id).department
+        if top_department in tally.departments:
+            tied = {duty_id for duty_id, value in ranked if value == best}
+            if all(self.catalogue.duty(d).department == top_department for d in tied):
+                group = tied
+                if len(tied) > 1:
+                    department = top_department  # a question about the department as a whole
+        runner_up = max((value for d, value in tally.duties.items() if d not in group), default=0)
+        margin = (best - max(runner_up, 0.0)) / best
+        score = round(100 * confidence(best) * (0.4 + 0.6 * margin), 1)
+        return Route(
+            question,
+            RouteKind.DUTY,
+            top_id,
+            aspect,
+            score,
+            candidates,
+            department=department,
+        )
+
+    def _order(self, duty_id: str) -> tuple[int, ...]:
+        return tuple(int(part) for part in duty_id.split("."))
+
+
+def build_router(
+    *,
+    catalogue_path: Path = DEFAULT_CATALOGUE_PATH,
+    lexicon_path: Path = DEFAULT_LEXICON_PATH,
+    cache_dir: Path | None = None,
+) -> Router:
+    catalogue = load_catalogue(catalogue_path)
+    lexicon = load_lexicon(lexicon_path, catalogue=catalogue)
+    return Router(catalogue, lexicon, cache_dir=cache_dir)

@@ -73,18 +73,23 @@ def _route(args: argparse.Namespace) -> int:
 
     router = build_router()
     questions: Iterable[str] = (
-        [" ".join(args.question)] if args.question else _stdin_lines(sys.stdin.buffer)
+        [_from_argv(" ".join(args.question))] if args.question else _stdin_lines(sys.stdin.buffer)
     )
-    out = sys.stdout
+    out = sys.stdout.buffer  # UTF-8 whatever the locale says
     for question in questions:
         try:
             route = router.route(question)
         except Exception:  # one bad line must not stop the stream
             logger.exception("routing failed for a line of %d characters", len(question))
             route = Route(question, RouteKind.OUT_OF_SCOPE, None, None, 0.0)
-        out.write(json.dumps(route.to_json(), ensure_ascii=False) + "\n")
+        out.write((json.dumps(route.to_json(), ensure_ascii=False) + "\n").encode("utf-8"))
         out.flush()
     return 0
+
+
+def _from_argv(text: str) -> str:
+    """Invalid UTF-8 in an argument arrives as lone surrogates; make it U+FFFD instead."""
+    return text.encode("utf-8", "surrogateescape").decode("utf-8", errors="replace")
 
 
 def _stdin_lines(stream: IO[bytes]) -> Iterable[str]:

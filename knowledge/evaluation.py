@@ -79,6 +79,8 @@ class Outcome:
     def top3(self) -> bool:
         if not self.example.in_scope:
             return self.top1
+        if self.route.duty is None:
+            return False  # rejected: no candidates are offered to the member
         offered = {self.route.duty, *(candidate.duty for candidate in self.route.candidates)}
         return bool(offered & set(self.example.duties))
 

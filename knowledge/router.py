@@ -8,6 +8,7 @@ rapidfuzz (other typos) → each duty sums its evidence → decide duty, smallta
 
 from __future__ import annotations
 
+import itertools
 import math
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
@@ -144,15 +145,23 @@ class Tally:
             if match.term in seen:
                 continue  # a term said twice is still one piece of evidence
             seen.add(match.term)
+            duty_weights: dict[str, float] = {}
             for evidence in match.payloads:
                 if evidence.kind == "duty":
-                    self.duties[evidence.key] += evidence.weight * factor
+                    # A term listed twice for one duty (劳模 and laomo) counts once; a positive
+                    # listing outweighs a negative cue of the same duty.
+                    known = duty_weights.get(evidence.key)
+                    duty_weights[evidence.key] = (
+                        evidence.weight if known is None else max(known, evidence.weight)
+                    )
                 elif evidence.kind == "department":
                     self.departments.add(evidence.key)
                 elif evidence.kind == "out_of_scope":
                     self.out_of_scope[evidence.key] += evidence.weight * factor
                 else:
                     self.union = True
+            for duty_id, weight in duty_weights.items():
+                self.duties[duty_id] += weight * factor
 
     def best(self) -> float:
         return max(self.duties.values(), default=0.0)
@@ -221,10 +230,23 @@ class Router:
     # Pinyin views are built on first need: pypinyin takes a quarter second to import.
     @cached_property
     def _pinyin(self) -> Callable[[str], str]:
+        """Character by character, each in its default reading, cached.
+
+        Terms and questions go through the same table, so a homophone typo meets its term
+        whatever pypinyin's phrase rules would say, and a question costs dictionary lookups
+        instead of a pypinyin call (300 µs for a long story).
+        """
         from pypinyin import lazy_pinyin
 
+        readings: dict[str, str] = {}
+
+        def reading(char: str) -> str:
+            if (found := readings.get(char)) is None:
+                found = readings[char] = "" if char == " " else lazy_pinyin(char)[0]
+            return found
+
         def to_pinyin(text: str) -> str:
-            return "".join(lazy_pinyin(text)).replace(" ", "")
+            return "".join([reading(char) for char in text])
 
         return to_pinyin
 
@@ -262,13 +284,14 @@ class Router:
     def _fuzzy_index(
         entries: Iterable[tuple[str, Evidence]], min_length: int
     ) -> dict[str, tuple[Evidence, ...]]:
-        """Long duty terms only: in a short word one wrong letter is a different word."""
+        """Long duty terms only, shortest first: in a short word one wrong letter is another
+        word."""
         grouped: dict[str, list[Evidence]] = defaultdict(list)
         for term, evidence in entries:
             # Weak terms are not worth a guess.
             if len(term) >= min_length and evidence.kind == "duty" and evidence.weight >= 5:
                 grouped[term].append(evidence)
-        return {term: tuple(evidence) for term, evidence in grouped.items()}
+        return {term: tuple(grouped[term]) for term in sorted(grouped, key=len)}
 
     def warm(self) -> None:
         """Build the lazy parts now, so that no member waits for them."""
@@ -287,15 +310,19 @@ class Router:
 
     def _read(self, normalized: NormalizedText) -> tuple[Tally, Aspect, tuple[str, float] | None]:
         text = normalized.text
-        boundaries = self._boundaries(text)
-        matches = [
-            match
-            for match in longest_matches(self.topics.find(text))
-            if match.end - match.start > 2 or self._on_boundaries(match, boundaries)
-        ]
+        matches = longest_matches(self.topics.find(text))
+        if any(match.end - match.start <= 2 for match in matches):
+            boundaries = self._boundaries(text)
+            matches = [
+                match
+                for match in matches
+                if match.end - match.start > 2 or self._on_boundaries(match, boundaries)
+            ]
         tally = Tally()
         tally.add(matches)
-        if tally.best() < SETTLED_EVIDENCE:
+        # A second look only where the duty evidence is weak and nothing else explains the
+        # question (社保, 快递 … say it is not the union's).
+        if tally.best() < SETTLED_EVIDENCE and not (tally.out_of_scope and not tally.duties):
             compact = normalized.compact
             second = Tally()
             second.add(
@@ -344,9 +371,9 @@ class Router:
     ) -> None:
         """Typos that are not homophones: a long term found with one letter wrong."""
         fuzzy: dict[str, float] = defaultdict(float)
-        # Only terms that fit in the question (partial_ratio would also find a short question
-        # inside a long term) and that are not in it verbatim (the exact pass judged those).
-        choices = [term for term in terms if len(term) <= len(text) and term not in text]
+        # Only terms that fit in the question: partial_ratio would also find a short question
+        # inside a long term.
+        choices = list(itertools.takewhile(lambda term: len(term) <= len(text), terms))
         hits = process.extract(
             text, choices, scorer=fuzz.partial_ratio, score_cutoff=cutoff, limit=None
         )
@@ -422,7 +449,11 @@ class Router:
         out_topic, out_weight = max(
             tally.out_of_scope.items(), key=lambda item: item[1], default=("", 0.0)
         )
-        if out_weight > 0 and out_weight >= best:
+        # A tie goes to the union only where a term that names a duty on its own was found:
+        # 送外卖的能入会吗 is about joining, 外卖 alone is not the union's.
+        if out_weight > 0 and (
+            out_weight > best or (out_weight == best and best < self.lexicon.weights.strong)
+        ):
             return Route(
                 question,
                 RouteKind.OUT_OF_SCOPE,

@@ -124,3 +124,18 @@ def test_labelled_sets_are_large_enough(path: str) -> None:
     examples = read_examples(DATA / path)
     assert len(examples) >= 150
     assert sum(not e.in_scope for e in examples) >= 20
+
+
+def test_route_argument_with_invalid_utf8(cache_dir: Path) -> None:
+    env = {**os.environ, "UNIONBOT_CACHE_DIR": str(cache_dir), "PYTHONIOENCODING": "ascii"}
+    result = subprocess.run(
+        [sys.executable.encode(), b"-m", b"bot.cli", b"route", b"\xff\xfe" + "会员卡".encode()],
+        capture_output=True,
+        timeout=120,
+        env=env,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr.decode()
+    data = json.loads(result.stdout.decode("utf-8"))
+    assert data["question"] == "\ufffd\ufffd会员卡"
+    assert data["duty"] == "3.2"

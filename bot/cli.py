@@ -65,7 +65,77 @@ def _parser() -> argparse.ArgumentParser:
             help=f"exit 1 if {what} is below this percentage",
         )
     evaluate.set_defaults(command=_eval)
+
+    run = commands.add_parser("run", help="run the Telegram bot (long polling)")
+    run.set_defaults(command=_run)
+
+    chat = commands.add_parser(
+        "chat", help="talk to the bot in this terminal, against a fake Telegram (no token)"
+    )
+    chat.set_defaults(command=_chat)
+
+    misses = commands.add_parser(
+        "misses", help="questions the bot could not settle, grouped and counted"
+    )
+    misses.add_argument("--limit", type=int, default=100, help="show at most this many")
+    misses.set_defaults(command=_misses)
     return parser
+
+
+def _run(args: argparse.Namespace) -> int:
+    from telegram import Update
+
+    from bot.app import build_application
+    from bot.settings import Settings, SettingsError, load_settings
+
+    try:
+        settings = load_settings(Settings)
+    except SettingsError as error:
+        print(f"union-bot run: {error}", file=sys.stderr)
+        return 2
+    logging.getLogger().setLevel(logging.INFO)
+    logging.getLogger("httpx").setLevel(logging.WARNING)  # its lines carry the token
+    app = build_application(settings)
+    app.run_polling(allowed_updates=Update.ALL_TYPES)
+    return 0
+
+
+def _chat(args: argparse.Namespace) -> int:
+    import asyncio
+
+    from bot.chat import run_chat
+    from bot.settings import SettingsError
+
+    try:
+        return asyncio.run(run_chat())
+    except SettingsError as error:
+        print(f"union-bot chat: {error}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 0
+
+
+def _misses(args: argparse.Namespace) -> int:
+    from bot.settings import SettingsError, StorageSettings, load_settings
+    from storage.cases import miss_summary
+    from storage.db import make_engine, session_scope
+
+    try:
+        settings = load_settings(StorageSettings)
+    except SettingsError as error:
+        print(f"union-bot misses: {error}", file=sys.stderr)
+        return 2
+    with session_scope(make_engine(settings.database_url)) as session:
+        rows = miss_summary(session=session)
+    if not rows:
+        print("还没有记录到未能解答的问题。")
+        return 0
+    print(f"{'次数':>4}  原因{'':14}问题")
+    for question, reasons, total in rows[: args.limit]:
+        why = ", ".join(f"{reason}×{count}" for reason, count in sorted(reasons.items()))
+        print(f"{total:>6}  {why:<16}  {question}")
+    print(f"\n共 {len(rows)} 个不同的问题，{sum(row[2] for row in rows)} 次。")
+    return 0
 
 
 def _route(args: argparse.Namespace) -> int:

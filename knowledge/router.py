@@ -138,6 +138,9 @@ class Tally:
     departments: set[str] = field(default_factory=set)
     out_of_scope: dict[str, float] = field(default_factory=lambda: defaultdict(float))
     union: bool = False
+    # Where the last duty and out-of-scope terms end, to settle a tie between them.
+    last_duty: int = -1
+    last_out: int = -1
 
     def add(self, matches: Iterable[Match[Evidence]], factor: float = 1.0) -> None:
         seen: set[str] = set()
@@ -158,10 +161,13 @@ class Tally:
                     self.departments.add(evidence.key)
                 elif evidence.kind == "out_of_scope":
                     self.out_of_scope[evidence.key] += evidence.weight * factor
+                    self.last_out = max(self.last_out, match.end)
                 else:
                     self.union = True
             for duty_id, weight in duty_weights.items():
                 self.duties[duty_id] += weight * factor
+            if any(weight > 0 for weight in duty_weights.values()):
+                self.last_duty = max(self.last_duty, match.end)
 
     def best(self) -> float:
         return max(self.duties.values(), default=0.0)
@@ -449,11 +455,10 @@ class Router:
         out_topic, out_weight = max(
             tally.out_of_scope.items(), key=lambda item: item[1], default=("", 0.0)
         )
-        # A tie goes to the union only where a term that names a duty on its own was found:
-        # 送外卖的能入会吗 is about joining, 外卖 alone is not the union's.
-        if out_weight > 0 and (
-            out_weight > best or (out_weight == best and best < self.lexicon.weights.strong)
-        ):
+        # On a tie, a duty named outright wins if it is what the member asks about last:
+        # 我是送外卖的，能加入工会吗 is about joining; 我辞职了，社保咋交 is not the union's.
+        tie_to_duty = best >= self.lexicon.weights.strong and tally.last_duty > tally.last_out
+        if out_weight > 0 and (out_weight > best or (out_weight == best and not tie_to_duty)):
             return Route(
                 question,
                 RouteKind.OUT_OF_SCOPE,

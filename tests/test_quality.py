@@ -18,7 +18,7 @@ REPO = Path(__file__).resolve().parent.parent
 
 # Floors for the held-out set (never tuned against): a regression below them fails the build.
 # The issue's targets are top-1 >= 95, top-3 >= 99, rejection >= 95, aspect >= 90.
-HELD_OUT_FLOORS = {"top1": 97, "top3": 98.5, "rejection": 98, "aspect": 89.5}
+HELD_OUT_FLOORS = {"top1": 97, "top3": 98.5, "rejection": 98, "aspect": 90}
 
 
 def _tool(name: str) -> str:
@@ -54,7 +54,9 @@ def test_held_out_routing_floors(cache_dir: Path) -> None:
     assert result.returncode == 0, summary + "\n" + result.stderr
 
 
-@pytest.mark.parametrize("name", ["questions_tune.tsv", "questions_tune_more.tsv"])
+@pytest.mark.parametrize(
+    "name", ["questions_tune.tsv", "questions_tune_more.tsv", "questions_tune_3.tsv"]
+)
 def test_tuning_sets_stay_routed(router: Router, name: str) -> None:
     """The lexicon is tuned against these: an edit that breaks one of them shows here."""
     report = evaluate(router, read_examples(DATA / name))

@@ -1,0 +1,182 @@
+"""`union-bot chat`: the real Application and handlers against an in-memory fake Telegram.
+
+You type as a member. Buttons are listed as numbers; typing the number presses the button.
+What the bot sends to the staff chats is shown too, under the chat's name. Type
+`staff: 文本` to answer as staff (a reply to the latest case message in the staff chats), and
+`staff: /close` to end that consultation.
+"""
+
+from __future__ import annotations
+
+import html
+import os
+import re
+import sys
+from collections.abc import Iterable
+from typing import Any, TextIO
+
+from sqlmodel import col, select
+from telegram import Update
+
+from bot.app import App, build_application, startup
+from bot.fake_telegram import FakeRequest, FakeTelegram, FakeUser
+from bot.services import SERVICES_KEY, Services
+from bot.settings import Settings, load_settings
+from storage.db import session_scope
+from storage.models import CaseMessage
+
+CHAT_TOKEN = "100200300:terminal-chat"
+STAFF_PREFIX = "staff:"
+DEMO_STAFF_CHATS = {
+    "staff_chat_general": -1001000000000,
+    "staff_chat_organization": -1001000000001,
+    "staff_chat_democratic_management": -1001000000002,
+    "staff_chat_rights": -1001000000003,
+    "staff_chat_publicity": -1001000000004,
+}
+TAG = re.compile(r"<[^>]+>")
+
+
+def chat_settings(**overrides: Any) -> Settings:
+    """The environment's settings (database, union name), with fake Telegram and staff chats."""
+    values: dict[str, Any] = {"token": CHAT_TOKEN, **DEMO_STAFF_CHATS, **overrides}
+    values.setdefault("api_base_url", "http://fake.telegram.invalid/bot")
+    settings = load_settings(Settings, **values)
+    if "UNIONBOT_DATABASE_URL" not in os.environ and "database_url" not in overrides:
+        # Its own file, so that trying the bot never mixes with a real bot's cases.
+        settings.database_url = f"sqlite:///{settings.data_dir / 'chat.db'}"
+    return settings
+
+
+def plain(text: str) -> str:
+    return html.unescape(TAG.sub("", text))
+
+
+class TerminalChat:
+    """One member and one staffer talking to the bot through a FakeTelegram."""
+
+    def __init__(self, app: App, fake: FakeTelegram, settings: Settings, out: TextIO) -> None:
+        self.app = app
+        self.fake = fake
+        self.settings = settings
+        self.out = out
+        self.member = FakeUser(id=700001, first_name="张", last_name="会员")
+        self.staffer = FakeUser(id=800001, first_name="李", last_name="干事")
+        self.staff_chats = settings.staff_chats()
+        for chat_id, name in self.staff_chats.items():
+            fake.register_chat(chat_id, type="supergroup", title=name)
+        self.shown: dict[tuple[int, int], str] = {}
+        self.options: list[tuple[int, str]] = []  # (message_id, callback data)
+        self.labels: list[tuple[str, tuple[int, str]]] = []
+
+    async def handle(self, line: str) -> None:
+        line = line.strip()
+        if not line:
+            return
+        if line.startswith(STAFF_PREFIX):
+            update = self._as_staff(line.removeprefix(STAFF_PREFIX).strip())
+        elif (option := self._option(line)) is not None:
+            message_id, data = option
+            update = self.fake.press_button(
+                self.member, self.member.id, message_id, data, enqueue=False
+            )
+        else:
+            update = self.fake.user_message(self.member, text=line, enqueue=False)
+        if update is not None:
+            await self.app.process_update(Update.de_json(update, self.app.bot))
+        self.show()
+
+    def _option(self, line: str) -> tuple[int, str] | None:
+        """The button a line presses: its number, or its label typed out."""
+        if line.isdigit() and 0 < int(line) <= len(self.options):
+            return self.options[int(line) - 1]
+        return next((option for label, option in self.labels if label == line), None)
+
+    def _as_staff(self, text: str) -> dict[str, Any] | None:
+        target = self._latest_case_message()
+        if target is None:
+            self.out.write("（员工群里还没有可回复的咨询。）\n")
+            return None
+        chat_id, message_id = target
+        return self.fake.user_message(
+            self.staffer, chat_id, text=text, reply_to_message_id=message_id, enqueue=False
+        )
+
+    def _latest_case_message(self) -> tuple[int, int] | None:
+        svc: Services = self.app.bot_data[SERVICES_KEY]
+        with session_scope(svc.engine) as session:
+            link = session.exec(
+                select(CaseMessage)
+                .where(col(CaseMessage.chat_id).in_(list(self.staff_chats)))
+                .order_by(col(CaseMessage.id).desc())
+            ).first()
+            return (link.chat_id, link.message_id) if link else None
+
+    def show(self) -> None:
+        """Print what the bot sent or changed since the last look."""
+        chats: Iterable[tuple[int, str]] = [
+            (self.member.id, "助手"),
+            *((chat_id, f"[{name}] 助手") for chat_id, name in self.staff_chats.items()),
+        ]
+        for chat_id, speaker in chats:
+            for message in self.fake.bot_messages(chat_id):
+                key = (chat_id, message["message_id"])
+                body = plain(message.get("text") or message.get("caption") or "（附件）")
+                buttons = _buttons(message)
+                shown = body + "\x00" + "\x00".join(label for label, _ in buttons)
+                if self.shown.get(key) == shown:
+                    continue
+                edited = "（更新）" if key in self.shown else ""
+                self.shown[key] = shown
+                self.out.write(f"{speaker}{edited}：{body}\n")
+                if chat_id == self.member.id and buttons:
+                    self.options = [(message["message_id"], data) for _, data in buttons]
+                    self.labels = [
+                        (label, (message["message_id"], data)) for label, data in buttons
+                    ]
+                    for number, (label, _) in enumerate(buttons, 1):
+                        self.out.write(f"  [{number}] {label}\n")
+                self.out.write("\n")
+        self.out.flush()
+
+
+def _buttons(message: dict[str, Any]) -> list[tuple[str, str]]:
+    keyboard = (message.get("reply_markup") or {}).get("inline_keyboard") or []
+    return [
+        (button["text"], button["callback_data"])
+        for row in keyboard
+        for button in row
+        if "callback_data" in button
+    ]
+
+
+INTRO = (
+    "河东区总工会服务助手（终端版，无需 Telegram）。直接输入问题；输入数字按下按钮；\n"
+    "“staff: 文本”以工作人员身份回复最新的咨询，“staff: /close”结束它；Ctrl-D 退出。\n"
+)
+
+
+async def run_chat(stdin: TextIO = sys.stdin, out: TextIO = sys.stdout) -> int:
+    settings = chat_settings()
+    fake = FakeTelegram(token=CHAT_TOKEN)
+    app = build_application(settings, request=FakeRequest(fake))
+    interactive = stdin.isatty()
+    async with app:
+        await startup(app)
+        chat = TerminalChat(app, fake, settings, out)
+        if interactive:
+            out.write(INTRO)
+        while True:
+            if interactive:
+                try:
+                    line = input("您：")
+                except EOFError:
+                    break
+            else:
+                raw = stdin.readline()
+                if not raw:
+                    break
+                line = raw
+                out.write(f"您：{line.rstrip()}\n")
+            await chat.handle(line)
+    return 0

@@ -1,0 +1,179 @@
+"""Delivers the outbox: messages written to the database first, sent to Telegram after.
+
+A message is claimed with a lease before it is sent, so that two bot processes on one database
+never send it twice at once; a failed send stays pending and is retried with back-off, so a
+Telegram outage or a 429 never loses a staff card or a reply. Only a permanent refusal (the
+member blocked the bot, a message Telegram rejects) ends it as failed, and that is recorded.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import timedelta
+
+from sqlalchemy import update
+from sqlalchemy.engine import Engine
+from sqlmodel import col, select
+from telegram import Bot, InlineKeyboardMarkup, LinkPreviewOptions, ReplyParameters
+from telegram.constants import ParseMode
+from telegram.error import BadRequest, Forbidden, RetryAfter, TelegramError
+
+from bot import texts
+from storage.cases import enqueue, link_message, record_event
+from storage.db import session_scope
+from storage.models import Actor, Case, Member, OutboxMessage, OutboxStatus, utcnow
+
+log = logging.getLogger(__name__)
+
+LEASE = timedelta(minutes=2)
+MAX_BACKOFF = timedelta(hours=1)
+
+
+class Postman:
+    def __init__(self, engine: Engine, *, retry_seconds: float = 30.0) -> None:
+        self.engine = engine
+        self.retry = timedelta(seconds=retry_seconds)
+
+    def _claim(self, limit: int) -> list[OutboxMessage]:
+        now = utcnow()
+        claimed = []
+        with session_scope(self.engine) as session:
+            due = session.exec(
+                select(OutboxMessage)
+                .where(OutboxMessage.status == OutboxStatus.PENDING)
+                .where(OutboxMessage.next_attempt_at <= now)
+                .order_by(col(OutboxMessage.id))
+                .limit(limit)
+            ).all()
+            for message in due:
+                taken = session.execute(
+                    update(OutboxMessage)
+                    .where(col(OutboxMessage.id) == message.id)
+                    .where(col(OutboxMessage.status) == OutboxStatus.PENDING)
+                    .where(col(OutboxMessage.next_attempt_at) == message.next_attempt_at)
+                    .values(next_attempt_at=now + LEASE)
+                )
+                if getattr(taken, "rowcount", 0) == 1:
+                    claimed.append(message)
+        return claimed
+
+    async def flush(self, bot: Bot, *, limit: int = 50) -> int:
+        """Send what is due; returns how many went out."""
+        sent = 0
+        # Sending may owe new messages (a refusal is reported to staff): loop until none are
+        # due. What failed is due again only after its back-off, so this ends.
+        while batch := self._claim(limit):
+            for message in batch:
+                sent += await self._send(bot, message)
+        return sent
+
+    async def _send(self, bot: Bot, message: OutboxMessage) -> int:
+        reply = (
+            ReplyParameters(message.reply_to_message_id, allow_sending_without_reply=True)
+            if message.reply_to_message_id
+            else None
+        )
+        markup = (
+            InlineKeyboardMarkup.de_json(message.reply_markup, bot)
+            if message.reply_markup
+            else None
+        )
+        try:
+            if message.copy_from_chat_id is not None and message.copy_message_id is not None:
+                copied = await bot.copy_message(
+                    message.chat_id,
+                    message.copy_from_chat_id,
+                    message.copy_message_id,
+                    reply_parameters=reply,
+                )
+                message_id = copied.message_id
+            else:
+                posted = await bot.send_message(
+                    message.chat_id,
+                    message.text,
+                    parse_mode=ParseMode.HTML,
+                    reply_markup=markup,
+                    reply_parameters=reply,
+                    link_preview_options=LinkPreviewOptions(is_disabled=True),
+                )
+                message_id = posted.message_id
+        except RetryAfter as error:
+            self._retry(message, error, timedelta(seconds=_seconds(error.retry_after)))
+            return 0
+        except Forbidden as error:
+            self._fail(message, error, blocked=True)
+            return 0
+        except BadRequest as error:
+            self._fail(message, error, blocked=False)
+            return 0
+        except TelegramError as error:  # network errors, timeouts, 5xx
+            backoff = min(self.retry * (2 ** min(message.attempts, 10)), MAX_BACKOFF)
+            self._retry(message, error, backoff)
+            return 0
+        self._done(message, message_id)
+        return 1
+
+    def _done(self, message: OutboxMessage, message_id: int) -> None:
+        with session_scope(self.engine) as session:
+            stored = session.get(OutboxMessage, message.id)
+            if stored is None:
+                return
+            stored.status = OutboxStatus.SENT
+            stored.sent_message_id = message_id
+            stored.sent_at = utcnow()
+            stored.attempts += 1
+            session.add(stored)
+            if stored.track and stored.case_id is not None:
+                link_message(
+                    session=session,
+                    case_id=stored.case_id,
+                    chat_id=stored.chat_id,
+                    message_id=message_id,
+                )
+
+    def _retry(self, message: OutboxMessage, error: Exception, wait: timedelta) -> None:
+        log.warning("outbox %s: %s, retrying in %s", message.id, type(error).__name__, wait)
+        with session_scope(self.engine) as session:
+            stored = session.get(OutboxMessage, message.id)
+            if stored is None:
+                return
+            stored.attempts += 1
+            stored.last_error = type(error).__name__
+            stored.next_attempt_at = utcnow() + wait
+            session.add(stored)
+
+    def _fail(self, message: OutboxMessage, error: TelegramError, *, blocked: bool) -> None:
+        log.warning("outbox %s undeliverable: %s", message.id, type(error).__name__)
+        with session_scope(self.engine) as session:
+            stored = session.get(OutboxMessage, message.id)
+            if stored is None:
+                return
+            stored.status = OutboxStatus.FAILED
+            stored.attempts += 1
+            stored.last_error = f"{type(error).__name__}: {error.message}"[:500]
+            session.add(stored)
+            member = session.exec(select(Member).where(Member.chat_id == stored.chat_id)).first()
+            case = session.get(Case, stored.case_id) if stored.case_id is not None else None
+            if blocked and member is not None:
+                member.blocked = True
+                session.add(member)
+            if case is None:
+                return
+            record_event(
+                session=session,
+                case=case,
+                actor=Actor.BOT,
+                action="undeliverable",
+                detail={"chat": "member" if member else "staff", "error": stored.last_error},
+            )
+            if member is not None and case.staff_chat_id is not None:
+                enqueue(
+                    session=session,
+                    chat_id=case.staff_chat_id,
+                    text=texts.STAFF_MEMBER_BLOCKED.format(number=case.number),
+                    case=case,
+                )
+
+
+def _seconds(value: float | timedelta) -> float:
+    return value.total_seconds() if isinstance(value, timedelta) else float(value)

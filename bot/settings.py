@@ -1,0 +1,122 @@
+"""Settings from UNIONBOT_* environment variables or a .env file (see .env.example)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Any, TypeVar
+
+from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+DEFAULT_API_BASE_URL = "https://api.telegram.org/bot"
+DEFAULT_API_BASE_FILE_URL = "https://api.telegram.org/file/bot"
+
+# The departments of the duty list (实施机构) and the setting that names each one's staff chat.
+DEPARTMENT_SETTINGS = {
+    "组织部": "staff_chat_organization",
+    "民主管理部": "staff_chat_democratic_management",
+    "权益保障部": "staff_chat_rights",
+    "宣传教育部": "staff_chat_publicity",
+}
+
+
+class SettingsError(ValueError):
+    """A setting is missing or invalid; the message names it in one line."""
+
+
+class StorageSettings(BaseSettings):
+    """What the commands that only read the database need (union-bot misses)."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="UNIONBOT_", env_file=".env", env_file_encoding="utf-8", extra="ignore"
+    )
+
+    data_dir: Path = Path("data")
+    database_url: str = ""
+
+    @model_validator(mode="after")
+    def _database(self) -> StorageSettings:
+        if not self.database_url:
+            self.database_url = f"sqlite:///{self.data_dir / 'union-bot.db'}"
+        return self
+
+
+class Settings(StorageSettings):
+    token: SecretStr = Field(description="The bot token from @BotFather")
+    api_base_url: str = DEFAULT_API_BASE_URL
+    api_base_file_url: str = ""
+    union_name: str = "天津市河东区总工会"
+    staff_chat_general: int
+    staff_chat_organization: int | None = None
+    staff_chat_democratic_management: int | None = None
+    staff_chat_rights: int | None = None
+    staff_chat_publicity: int | None = None
+    admin_ids: Annotated[tuple[int, ...], NoDecode] = ()
+    # Below this score the bot asks back ("您是想问：") instead of answering.
+    confident_score: float = Field(default=45.0, ge=0, le=100)
+    outbox_retry_seconds: float = Field(default=30.0, gt=0)
+
+    @field_validator("token")
+    @classmethod
+    def _token_shape(cls, value: SecretStr) -> SecretStr:
+        bot_id, _, secret = value.get_secret_value().partition(":")
+        if not bot_id.isdigit() or not secret:
+            raise ValueError("expected the form 123456789:ABC… from @BotFather")
+        return value
+
+    @field_validator("api_base_url")
+    @classmethod
+    def _url_shape(cls, value: str) -> str:
+        if not value.startswith(("http://", "https://")):
+            raise ValueError("expected an http(s) URL such as http://127.0.0.1:8081/bot")
+        return value.rstrip("/")
+
+    @field_validator("admin_ids", mode="before")
+    @classmethod
+    def _id_list(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            return tuple(int(part) for part in value.replace(",", " ").split())
+        return value
+
+    @model_validator(mode="after")
+    def _derived(self) -> Settings:
+        if not self.api_base_file_url:
+            # A self-hosted Bot API server serves files under /file/bot next to /bot.
+            base = self.api_base_url
+            self.api_base_file_url = (
+                base[: -len("/bot")] + "/file/bot" if base.endswith("/bot") else base + "/file"
+            )
+        return self
+
+    @property
+    def bot_id(self) -> int:
+        return int(self.token.get_secret_value().partition(":")[0])
+
+    def staff_chat_for(self, department: str | None) -> int:
+        """The department's staff chat, or the general one when unknown or not configured."""
+        name = DEPARTMENT_SETTINGS.get(department or "")
+        chat: int | None = getattr(self, name) if name else None
+        return chat if chat is not None else self.staff_chat_general
+
+    def staff_chats(self) -> dict[int, str]:
+        """Every staff chat and the name shown for it."""
+        chats = {self.staff_chat_general: "综合工作群"}
+        for department, name in DEPARTMENT_SETTINGS.items():
+            chat = getattr(self, name)
+            if chat is not None:
+                chats.setdefault(chat, f"{department}工作群")
+        return chats
+
+
+SettingsT = TypeVar("SettingsT", bound=StorageSettings)
+
+
+def load_settings(kind: type[SettingsT], **overrides: Any) -> SettingsT:
+    """Settings from the environment; a problem becomes one line that names the setting."""
+    try:
+        return kind(**overrides)
+    except ValidationError as error:
+        first = error.errors()[0]
+        field = str(first["loc"][0]) if first["loc"] else "?"
+        problem = "is missing" if first["type"] == "missing" else f"is invalid: {first['msg']}"
+        raise SettingsError(f"UNIONBOT_{field.upper()} {problem}") from None

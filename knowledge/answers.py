@@ -1,0 +1,278 @@
+"""Answers rendered from the catalogue: HTML text plus buttons, with no Telegram in sight.
+
+Every catalogue string goes through `html.escape`; the handlers turn `Reply.buttons` into
+an inline keyboard. Callback data stays far below the Bot API's 64 bytes.
+"""
+
+from __future__ import annotations
+
+import html
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+from bot import texts
+from knowledge.catalogue import Aspect, Catalogue, Contact, Duty
+from knowledge.router import Route, RouteKind
+
+ASPECT_ORDER = (
+    Aspect.PROCESS,
+    Aspect.MATERIALS,
+    Aspect.BASIS,
+    Aspect.DEPARTMENT,
+    Aspect.CONTACT,
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Button:
+    label: str
+    data: str
+
+
+@dataclass(frozen=True, slots=True)
+class Reply:
+    text: str
+    buttons: tuple[tuple[Button, ...], ...] = ()
+
+
+class MissKind(StrEnum):
+    UNSURE = "unsure"
+    OUT_OF_SCOPE = "out_of_scope"
+
+
+@dataclass(frozen=True, slots=True)
+class Answer:
+    """What the bot says to a question, and whether the question was one it could not settle."""
+
+    reply: Reply
+    miss: MissKind | None = None
+    guess: str | None = None
+    handoff_ready: bool = field(default=False)  # 转人工 would hand this question over
+
+
+# ------------------------------------------------------------------ callback data
+# menu | area:<id> | duty:<id>[:<aspect>] | dept:<department> | none | human[:<duty>] | end
+
+
+def cb_duty(duty_id: str, aspect: Aspect = Aspect.OVERVIEW) -> str:
+    return f"duty:{duty_id}:{aspect.value}"
+
+
+def cb_area(area_id: str) -> str:
+    return f"area:{area_id}"
+
+
+CB_MENU = "menu"
+CB_NONE = "none"
+CB_HUMAN = "human"
+CB_END = "end"
+
+
+def cb_human(duty_id: str | None) -> str:
+    return f"{CB_HUMAN}:{duty_id}" if duty_id else CB_HUMAN
+
+
+def cb_department(department: str) -> str:
+    return f"dept:{department}"
+
+
+# ------------------------------------------------------------------ rendering helpers
+
+
+def _e(value: str) -> str:
+    return html.escape(value, quote=False)
+
+
+def _numbered(items: Iterable[str]) -> list[str]:
+    return [f"{number}. {_e(item)}" for number, item in enumerate(items, 1)]
+
+
+def _bullets(items: Iterable[str]) -> list[str]:
+    return [f"• {_e(item)}" for item in items]
+
+
+def contact_lines(contact: Contact) -> list[str]:
+    # Plain text: Telegram links phone numbers and e-mail addresses itself; <a href="tel:">
+    # is not a link the Bot API accepts.
+    lines = []
+    if contact.phone:
+        lines.append(texts.PHONE_LINE.format(phone=_e(contact.phone)))
+    if contact.email:
+        lines.append(texts.EMAIL_LINE.format(email=_e(contact.email)))
+    if contact.address:
+        lines.append(texts.ADDRESS_LINE.format(address=_e(contact.address)))
+    return lines
+
+
+def _missing(what: str) -> str:
+    return texts.NOT_IN_CATALOGUE.format(what=what)
+
+
+def _section(duty: Duty, aspect: Aspect) -> list[str]:
+    if aspect is Aspect.PROCESS:
+        lines = [texts.PROCESS_HEADING]
+        for procedure in duty.procedures:
+            if procedure.title and len(duty.procedures) > 1:
+                lines.append(f"<i>{_e(procedure.title)}</i>")
+            lines.extend(_numbered(procedure.steps))
+        return lines if duty.steps else [texts.PROCESS_HEADING, _missing("办理流程")]
+    if aspect is Aspect.MATERIALS:
+        return [texts.MATERIALS_HEADING, *(_bullets(duty.materials) or [_missing("所需材料")])]
+    if aspect is Aspect.BASIS:
+        return [texts.BASIS_HEADING, *(_bullets(duty.basis) or [_missing("法定依据")])]
+    if aspect is Aspect.DEPARTMENT:
+        lines = [texts.DEPARTMENT_LINE.format(department=_e(duty.department or "—"))]
+        if duty.boundary:
+            lines.append(texts.BOUNDARY_LINE.format(boundary=_e(duty.boundary)))
+        return [*lines, *contact_lines(duty.contact)]
+    if aspect is Aspect.CONTACT:
+        return [texts.CONTACT_HEADING, *(contact_lines(duty.contact) or [_missing("联系方式")])]
+    return []
+
+
+def duty_text(duty: Duty, aspect: Aspect) -> str:
+    parts = [texts.DUTY_HEADING.format(name=_e(duty.name))]
+    if aspect is Aspect.OVERVIEW:
+        parts.append(texts.DEPARTMENT_LINE.format(department=_e(duty.department or "—")))
+        for section in (Aspect.PROCESS, Aspect.MATERIALS, Aspect.CONTACT):
+            parts.append("")
+            parts.extend(_section(duty, section))
+    else:
+        parts.extend(_section(duty, aspect))
+    return "\n".join(parts)
+
+
+def _aspect_buttons(duty: Duty, shown: Aspect) -> list[tuple[Button, ...]]:
+    others = [
+        Button(texts.ASPECT_LABELS[a.value], cb_duty(duty.id, a))
+        for a in ASPECT_ORDER
+        if a is not shown and not (shown is Aspect.OVERVIEW and a is Aspect.CONTACT)
+    ]
+    rows = [tuple(others[i : i + 3]) for i in range(0, len(others), 3)]
+    return rows
+
+
+# ------------------------------------------------------------------ replies
+
+
+def duty_reply(catalogue: Catalogue, duty_id: str, aspect: Aspect) -> Reply:
+    duty = catalogue.duty(duty_id)
+    rows = _aspect_buttons(duty, aspect)
+    rows.append(
+        (
+            Button(texts.BUTTON_HUMAN, cb_human(duty.id)),
+            Button(texts.BUTTON_MENU, cb_area(duty.area_id)),
+        )
+    )
+    return Reply(duty_text(duty, aspect), tuple(rows))
+
+
+def menu_root(catalogue: Catalogue) -> Reply:
+    rows: list[tuple[Button, ...]] = [
+        (Button(f"{area.id}. {area.name}", cb_area(area.id)),) for area in catalogue.areas
+    ]
+    rows.append(
+        tuple(
+            Button(department, cb_department(department)) for department in catalogue.departments()
+        )
+    )
+    rows.append((Button(texts.BUTTON_HUMAN, CB_HUMAN),))
+    return Reply(texts.MENU_TITLE, tuple(rows))
+
+
+def menu_area(catalogue: Catalogue, area_id: str) -> Reply | None:
+    area = catalogue.area(area_id)
+    if area is None:
+        return None
+    rows: list[tuple[Button, ...]] = [
+        (Button(f"{duty.id} {duty.title or duty.name}", cb_duty(duty.id)),)
+        for duty in catalogue
+        if duty.area_id == area_id
+    ]
+    rows.append((Button(texts.BUTTON_BACK, CB_MENU),))
+    return Reply(texts.AREA_TITLE.format(area=_e(area.name)), tuple(rows))
+
+
+def department_reply(catalogue: Catalogue, department: str) -> Reply | None:
+    duties = catalogue.duties_of_department(department)
+    if not duties:
+        return None
+    lines = [texts.DEPARTMENT_ANSWER.format(department=_e(department))]
+    lines.extend(f"• {_e(duty.title or duty.name)}" for duty in duties)
+    contacts = dict.fromkeys(duty.contact for duty in duties)
+    for contact in contacts:
+        lines.append("")
+        lines.extend(contact_lines(contact))
+    rows: list[tuple[Button, ...]] = [
+        (Button(f"{duty.id} {duty.title or duty.name}", cb_duty(duty.id)),) for duty in duties
+    ]
+    rows.append((Button(texts.BUTTON_HUMAN, CB_HUMAN), Button(texts.BUTTON_BACK, CB_MENU)))
+    return Reply("\n".join(lines), tuple(rows))
+
+
+def union_contacts(catalogue: Catalogue) -> str:
+    lines = []
+    for department in catalogue.departments():
+        phones = dict.fromkeys(
+            d.contact.phone for d in catalogue.duties_of_department(department) if d.contact.phone
+        )
+        if phones:
+            lines.append(f"{_e(department)}：{_e('、'.join(phones))}")
+    return "\n".join(lines)
+
+
+def clarify_reply(catalogue: Catalogue, route: Route) -> Reply:
+    aspect = route.aspect or Aspect.OVERVIEW
+    duties = [catalogue.duty(c.duty) for c in route.candidates]
+    if not duties:
+        reply = menu_root(catalogue)
+        return Reply(texts.CLARIFY_VAGUE, reply.buttons)
+    options = "\n".join(f"{n}. {_e(d.title or d.name)}" for n, d in enumerate(duties, 1))
+    rows: list[tuple[Button, ...]] = [
+        (Button(f"{n}. {d.title or d.name}", cb_duty(d.id, aspect)),)
+        for n, d in enumerate(duties, 1)
+    ]
+    rows.append((Button(texts.BUTTON_NONE, CB_NONE), Button(texts.BUTTON_HUMAN, CB_HUMAN)))
+    return Reply(texts.CLARIFY.format(options=options), tuple(rows))
+
+
+def out_of_scope_reply(catalogue: Catalogue, route: Route, union: str) -> Reply:
+    if route.topic and route.refer_to:
+        first = texts.OUT_OF_SCOPE.format(topic=_e(route.topic), refer_to=_e(route.refer_to))
+    else:
+        first = texts.OUT_OF_SCOPE_UNKNOWN
+    second = texts.OUT_OF_SCOPE_UNION.format(union=_e(union), contacts=union_contacts(catalogue))
+    rows = ((Button(texts.BUTTON_MENU, CB_MENU), Button(texts.BUTTON_HUMAN, CB_HUMAN)),)
+    return Reply(f"{first}\n\n{second}", rows)
+
+
+def smalltalk_reply(intent: str | None, union: str) -> Reply:
+    text = texts.SMALLTALK.get(intent or "", texts.SMALLTALK["greeting"])
+    return Reply(text.format(union=_e(union)))
+
+
+def answer(catalogue: Catalogue, route: Route, *, confident_score: float, union: str) -> Answer:
+    """What to say to a routed question: the answer, a question back, or a referral."""
+    if route.kind is RouteKind.SMALLTALK:
+        return Answer(smalltalk_reply(route.topic, union))
+    if route.kind is RouteKind.OUT_OF_SCOPE:
+        if not route.question.strip():
+            return Answer(Reply(texts.CLARIFY_VAGUE, menu_root(catalogue).buttons))
+        return Answer(
+            out_of_scope_reply(catalogue, route, union),
+            MissKind.OUT_OF_SCOPE,
+            handoff_ready=True,
+        )
+    if route.department and (reply := department_reply(catalogue, route.department)):
+        return Answer(reply)
+    if route.duty is not None and route.score >= confident_score:
+        return Answer(duty_reply(catalogue, route.duty, route.aspect or Aspect.OVERVIEW))
+    return Answer(
+        clarify_reply(catalogue, route), MissKind.UNSURE, guess=route.duty, handoff_ready=True
+    )
+
+
+def option_rows(buttons: Sequence[Sequence[Button]]) -> list[Button]:
+    """The buttons in reading order (the terminal chat numbers them so)."""
+    return [button for row in buttons for button in row]

@@ -1,0 +1,218 @@
+"""Repository functions for members, consultations and their audit trail."""
+
+from __future__ import annotations
+
+from collections import Counter
+from datetime import datetime
+from typing import Any
+
+from sqlmodel import Session, col, select
+
+from storage.models import (
+    FINAL_STATUSES,
+    Actor,
+    Case,
+    CaseEvent,
+    CaseKind,
+    CaseMessage,
+    CaseStatus,
+    Member,
+    Miss,
+    MissReason,
+    OutboxMessage,
+    utcnow,
+)
+
+CASE_PREFIX = "HD"
+
+
+def case_number(case_id: int, created_at: datetime) -> str:
+    """Readable and unique: the year it was filed and the case's own serial (HD-2026-000123)."""
+    return f"{CASE_PREFIX}-{created_at.year}-{case_id:06d}"
+
+
+def touch_member(*, session: Session, telegram_id: int, chat_id: int) -> Member:
+    member = session.exec(select(Member).where(Member.telegram_id == telegram_id)).first()
+    if member is None:
+        member = Member(telegram_id=telegram_id, chat_id=chat_id)
+    member.chat_id = chat_id
+    member.last_seen_at = utcnow()
+    member.blocked = False
+    session.add(member)
+    session.flush()
+    return member
+
+
+def record_event(
+    *,
+    session: Session,
+    case: Case,
+    actor: Actor,
+    action: str,
+    actor_telegram_id: int | None = None,
+    detail: dict[str, Any] | None = None,
+) -> CaseEvent:
+    assert case.id is not None
+    event = CaseEvent(
+        case_id=case.id,
+        actor=actor,
+        actor_telegram_id=actor_telegram_id,
+        action=action,
+        detail=detail or {},
+    )
+    case.updated_at = event.at
+    session.add(event)
+    session.add(case)
+    return event
+
+
+def enqueue(
+    *,
+    session: Session,
+    chat_id: int,
+    text: str,
+    case: Case | None = None,
+    reply_markup: dict[str, Any] | None = None,
+    reply_to_message_id: int | None = None,
+    track: bool = False,
+    copy_of: tuple[int, int] | None = None,
+) -> OutboxMessage:
+    """A message owed to a chat, stored in the same transaction as the change behind it."""
+    message = OutboxMessage(
+        chat_id=chat_id,
+        text=text,
+        case_id=case.id if case else None,
+        reply_markup=reply_markup,
+        reply_to_message_id=reply_to_message_id,
+        track=track,
+        copy_from_chat_id=copy_of[0] if copy_of else None,
+        copy_message_id=copy_of[1] if copy_of else None,
+    )
+    session.add(message)
+    session.flush()
+    return message
+
+
+def open_consultation(*, session: Session, member: Member) -> Case | None:
+    return session.exec(
+        select(Case)
+        .where(Case.member_id == member.id)
+        .where(Case.kind == CaseKind.CONSULTATION)
+        .where(col(Case.status).not_in(FINAL_STATUSES))
+        .order_by(col(Case.id).desc())
+    ).first()
+
+
+def file_consultation(
+    *,
+    session: Session,
+    member: Member,
+    question: str,
+    duty_id: str | None,
+    department: str | None,
+    staff_chat_id: int,
+) -> Case:
+    assert member.id is not None
+    case = Case(
+        kind=CaseKind.CONSULTATION,
+        member_id=member.id,
+        duty_id=duty_id,
+        department=department,
+        subject=question,
+        staff_chat_id=staff_chat_id,
+    )
+    session.add(case)
+    session.flush()
+    assert case.id is not None
+    case.number = case_number(case.id, case.created_at)
+    member.pending_question = None
+    member.awaiting_handoff = False
+    session.add(member)
+    record_event(
+        session=session,
+        case=case,
+        actor=Actor.MEMBER,
+        actor_telegram_id=member.telegram_id,
+        action="filed",
+        detail={"duty": duty_id, "department": department},
+    )
+    return case
+
+
+def card_message_id(*, session: Session, case: Case) -> int | None:
+    """The staff chat message that stands for the case: the first tracked one sent there."""
+    return session.exec(
+        select(CaseMessage.message_id)
+        .where(CaseMessage.case_id == case.id)
+        .where(CaseMessage.chat_id == case.staff_chat_id)
+        .order_by(col(CaseMessage.id))
+    ).first()
+
+
+def case_for_reply(*, session: Session, chat_id: int, message_id: int) -> Case | None:
+    """The case a message in a staff chat belongs to, if the bot sent it for a case."""
+    link = session.exec(
+        select(CaseMessage)
+        .where(CaseMessage.chat_id == chat_id)
+        .where(CaseMessage.message_id == message_id)
+    ).first()
+    return session.get(Case, link.case_id) if link else None
+
+
+def link_message(*, session: Session, case_id: int, chat_id: int, message_id: int) -> None:
+    exists = session.exec(
+        select(CaseMessage)
+        .where(CaseMessage.chat_id == chat_id)
+        .where(CaseMessage.message_id == message_id)
+    ).first()
+    if exists is None:
+        session.add(CaseMessage(case_id=case_id, chat_id=chat_id, message_id=message_id))
+
+
+def close_case(
+    *,
+    session: Session,
+    case: Case,
+    actor: Actor,
+    actor_telegram_id: int | None,
+    status: CaseStatus = CaseStatus.CLOSED,
+) -> bool:
+    """Close a case once; False if it was already closed."""
+    if case.status in FINAL_STATUSES:
+        return False
+    case.status = status
+    case.closed_at = utcnow()
+    record_event(
+        session=session,
+        case=case,
+        actor=actor,
+        actor_telegram_id=actor_telegram_id,
+        action=status.value,
+    )
+    return True
+
+
+def member_of(*, session: Session, case: Case) -> Member:
+    member = session.get(Member, case.member_id)
+    assert member is not None
+    return member
+
+
+def record_miss(
+    *, session: Session, question: str, reason: MissReason, guess: str | None = None
+) -> None:
+    text = " ".join(question.split())
+    if text:
+        session.add(Miss(question=text[:1000], reason=reason, guess=guess))
+
+
+def miss_summary(*, session: Session) -> list[tuple[str, dict[str, int], int]]:
+    """Each distinct question, its reasons with counts, and its total; most frequent first."""
+    reasons: dict[str, Counter[str]] = {}
+    for miss in session.exec(select(Miss)):
+        reasons.setdefault(miss.question, Counter())[miss.reason.value] += 1
+    rows = [
+        (question, dict(counter), sum(counter.values())) for question, counter in reasons.items()
+    ]
+    rows.sort(key=lambda row: (-row[2], row[0]))
+    return rows

@@ -1,0 +1,153 @@
+"""The case store: members, cases, their audit trail, relayed messages, the outbox, misses."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy import JSON, BigInteger, Column, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class CaseKind(StrEnum):
+    CONSULTATION = "consultation"  # 转人工: a question handed to staff
+    APPLICATION = "application"  # a filed form
+
+
+class CaseStatus(StrEnum):
+    OPEN = "open"  # filed, waiting for staff
+    ACCEPTED = "accepted"
+    WAITING_MEMBER = "waiting_member"  # staff asked for materials
+    COMPLETED = "completed"
+    REJECTED = "rejected"
+    WITHDRAWN = "withdrawn"
+    CLOSED = "closed"  # a consultation that ended
+
+    @property
+    def is_final(self) -> bool:
+        return self in FINAL_STATUSES
+
+
+FINAL_STATUSES = {
+    CaseStatus.COMPLETED,
+    CaseStatus.REJECTED,
+    CaseStatus.WITHDRAWN,
+    CaseStatus.CLOSED,
+}
+
+
+class Actor(StrEnum):
+    MEMBER = "member"
+    STAFF = "staff"
+    BOT = "bot"
+
+
+class Member(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    telegram_id: int = Field(sa_column=Column(BigInteger, unique=True, nullable=False))
+    chat_id: int = Field(sa_column=Column(BigInteger, nullable=False))
+    # The last question the bot could not settle, so that 转人工 can hand it over.
+    pending_question: str | None = None
+    awaiting_handoff: bool = False
+    blocked: bool = False
+    created_at: datetime = Field(default_factory=utcnow)
+    last_seen_at: datetime = Field(default_factory=utcnow)
+
+
+class CaseBase(SQLModel):
+    kind: CaseKind
+    duty_id: str | None = None
+    department: str | None = None
+    status: CaseStatus = CaseStatus.OPEN
+    subject: str = ""  # the member's question, or the form's title
+
+
+class Case(CaseBase, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    number: str | None = Field(default=None, unique=True, index=True)
+    member_id: int = Field(foreign_key="member.id", index=True)
+    form_id: str | None = None
+    answers: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON))
+    # The staff chat and the message there that stands for the case (the card).
+    staff_chat_id: int | None = Field(default=None, sa_column=Column(BigInteger))
+    created_at: datetime = Field(default_factory=utcnow)
+    updated_at: datetime = Field(default_factory=utcnow)
+    closed_at: datetime | None = None
+
+
+class CasePublic(CaseBase):
+    number: str
+    created_at: datetime
+
+
+class CaseEvent(SQLModel, table=True):
+    """The audit trail: who did what to a case, and when."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    case_id: int = Field(foreign_key="case.id", index=True)
+    at: datetime = Field(default_factory=utcnow)
+    actor: Actor
+    actor_telegram_id: int | None = Field(default=None, sa_column=Column(BigInteger))
+    action: str
+    detail: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON))
+
+
+class CaseMessage(SQLModel, table=True):
+    """A message sent for a case, so that a staff reply to it finds its case."""
+
+    __table_args__ = (UniqueConstraint("chat_id", "message_id"),)
+    id: int | None = Field(default=None, primary_key=True)
+    case_id: int = Field(foreign_key="case.id", index=True)
+    chat_id: int = Field(sa_column=Column(BigInteger, nullable=False))
+    message_id: int
+
+
+class OutboxStatus(StrEnum):
+    PENDING = "pending"
+    SENT = "sent"
+    FAILED = "failed"  # will never go through (the member blocked the bot)
+
+
+class OutboxMessage(SQLModel, table=True):
+    """A message the bot owes someone: written with the change that causes it, sent after."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    chat_id: int = Field(sa_column=Column(BigInteger, nullable=False, index=True))
+    text: str
+    reply_markup: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON))
+    reply_to_message_id: int | None = None
+    # Set for a relayed photo or file: copyMessage of this message instead of the text.
+    copy_from_chat_id: int | None = Field(default=None, sa_column=Column(BigInteger))
+    copy_message_id: int | None = None
+    case_id: int | None = Field(default=None, foreign_key="case.id", index=True)
+    # Kept with the case as a relay target (staff replies to it reach the member).
+    track: bool = False
+    status: OutboxStatus = Field(default=OutboxStatus.PENDING, index=True)
+    attempts: int = 0
+    next_attempt_at: datetime = Field(default_factory=utcnow)
+    last_error: str | None = None
+    sent_message_id: int | None = None
+    created_at: datetime = Field(default_factory=utcnow)
+    sent_at: datetime | None = None
+
+
+class MissReason(StrEnum):
+    UNSURE = "unsure"
+    OUT_OF_SCOPE = "out_of_scope"
+    NONE_OF_THESE = "none_of_these"  # 都不是
+    HANDOFF = "handoff"
+
+
+class Miss(SQLModel, table=True):
+    """A question the bot could not settle: the text only, nothing that identifies the member."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    question: str
+    reason: MissReason
+    guess: str | None = None  # the duty the router leaned to, if any
+    created_at: datetime = Field(default_factory=utcnow)

@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 import logging
+import time
+from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy.engine import Engine
+from sqlmodel import Session, select
 from telegram import BotCommand, BotCommandScopeAllPrivateChats
 from telegram.ext import (
     AIORateLimiter,
@@ -17,17 +21,21 @@ from telegram.ext import (
 from telegram.request import BaseRequest
 
 from bot import texts
+from bot.applications import Applications
 from bot.outbox import Postman
 from bot.services import SERVICES_KEY, Services
 from bot.settings import Settings
-from handlers import errors, groups, member, staff
+from handlers import errors, forms, groups, member, staff
+from knowledge.forms import load_forms
 from knowledge.router import Router, build_router
-from storage.db import make_engine
+from storage.db import make_engine, session_scope
+from storage.models import Attachment, utcnow
 
 log = logging.getLogger(__name__)
 
 App = Application[Any, Any, Any, Any, Any, Any]
 DELIVERY_GROUP = 100
+SWEEP_SECONDS = 3600
 
 
 def build_application(
@@ -52,18 +60,27 @@ def build_application(
     app: App = builder.build()
     router = router or build_router()
     engine = engine or make_engine(settings.database_url)
+    application_forms = load_forms(duties=[duty.id for duty in router.catalogue])
     app.bot_data[SERVICES_KEY] = Services(
         settings=settings,
         catalogue=router.catalogue,
         router=router,
         engine=engine,
-        postman=Postman(engine, retry_seconds=settings.outbox_retry_seconds),
+        postman=Postman(
+            engine,
+            retry_seconds=settings.outbox_retry_seconds,
+            fallback_chat=settings.staff_chat_general,
+            admin_ids=settings.admin_ids,
+        ),
+        applications=Applications(application_forms, router.catalogue),
+        files_dir=settings.uploads_dir,
     )
     staff_chats = set(settings.staff_chats())
     # Order matters: staff chats first (only replies there count), then other groups (only
     # commands there), then the member's private chat. Errors go to one handler.
     staff.register(app, staff_chats)
     groups.register(app, staff_chats)
+    forms.register(app)
     member.register(app)
     errors.register(app)
     # After whatever handled the update (or failed to), send what it left in the outbox.
@@ -81,6 +98,7 @@ async def startup(app: App) -> None:
         app.job_queue.run_repeating(
             _deliver_job, interval=svc.settings.outbox_retry_seconds, first=0, name="outbox"
         )
+        app.job_queue.run_repeating(_sweep_job, interval=SWEEP_SECONDS, first=60, name="drafts")
     log.info("union-bot ready as @%s", app.bot.username)
 
 
@@ -91,3 +109,42 @@ async def _deliver(_update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
 
 async def _deliver_job(context: ContextTypes.DEFAULT_TYPE) -> None:
     await _deliver(None, context)
+
+
+async def _sweep_job(context: ContextTypes.DEFAULT_TYPE) -> None:
+    svc: Services = context.bot_data[SERVICES_KEY]
+    sweep_drafts(svc)
+    await svc.postman.flush(context.bot)
+
+
+def sweep_drafts(svc: Services) -> tuple[int, int]:
+    """Remind of drafts about to expire, expire old ones, and delete files nobody needs."""
+    settings = svc.settings
+    with session_scope(svc.engine) as session:
+        reminded, expired, _paths = svc.applications.sweep(
+            session,
+            now=utcnow(),
+            keep=timedelta(days=settings.draft_keep_days),
+            remind_before=timedelta(hours=settings.draft_remind_before_hours),
+        )
+    with session_scope(svc.engine) as session:
+        purge_orphan_files(session, svc.files_dir)
+    return reminded, expired
+
+
+def purge_orphan_files(session: Session, files_dir: Path, *, grace: float = 3600.0) -> int:
+    """Delete stored files no attachment refers to any more (discarded or expired drafts).
+
+    Files younger than `grace` seconds stay: an upload writes its file before its row.
+    """
+    if not files_dir.is_dir():
+        return 0
+    referenced = set(session.exec(select(Attachment.path)).all())
+    cutoff = time.time() - grace
+    removed = 0
+    for path in files_dir.glob("*/*"):
+        relative = str(path.relative_to(files_dir))
+        if relative not in referenced and path.stat().st_mtime < cutoff:
+            path.unlink(missing_ok=True)
+            removed += 1
+    return removed

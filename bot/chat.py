@@ -8,11 +8,12 @@ What the bot sends to the staff chats is shown too, under the chat's name. Type
 
 from __future__ import annotations
 
-import html
 import os
 import re
 import sys
+import tempfile
 from collections.abc import Iterable
+from pathlib import Path
 from typing import Any, TextIO
 
 from sqlmodel import col, select
@@ -34,22 +35,17 @@ DEMO_STAFF_CHATS = {
     "staff_chat_rights": -1001000000003,
     "staff_chat_publicity": -1001000000004,
 }
-TAG = re.compile(r"<[^>]+>")
+# Buttons that only move about a form: with nothing else on offer, a typed number is an answer
+# (家庭人口 3), not a press.
+FORM_NAVIGATION = re.compile(r"^fm:\d+:[bskR](:|$)")
+MAX_MESSAGE = 4096
 
 
 def chat_settings(**overrides: Any) -> Settings:
     """The environment's settings (database, union name), with fake Telegram and staff chats."""
     values: dict[str, Any] = {"token": CHAT_TOKEN, **DEMO_STAFF_CHATS, **overrides}
     values.setdefault("api_base_url", "http://fake.telegram.invalid/bot")
-    settings = load_settings(Settings, **values)
-    if "UNIONBOT_DATABASE_URL" not in os.environ and "database_url" not in overrides:
-        # Its own file, so that trying the bot never mixes with a real bot's cases.
-        settings.database_url = f"sqlite:///{settings.data_dir / 'chat.db'}"
-    return settings
-
-
-def plain(text: str) -> str:
-    return html.unescape(TAG.sub("", text))
+    return load_settings(Settings, **values)
 
 
 class TerminalChat:
@@ -81,7 +77,13 @@ class TerminalChat:
                 self.member, self.member.id, message_id, data, enqueue=False
             )
         else:
-            update = self.fake.user_message(self.member, text=line, enqueue=False)
+            # A Telegram client sends a text over 4,096 characters as several messages.
+            for start in range(0, len(line), MAX_MESSAGE):
+                part = self.fake.user_message(
+                    self.member, text=line[start : start + MAX_MESSAGE], enqueue=False
+                )
+                await self.app.process_update(Update.de_json(part, self.app.bot))
+            update = None
         if update is not None:
             await self.app.process_update(Update.de_json(update, self.app.bot))
         self.show()
@@ -89,6 +91,8 @@ class TerminalChat:
     def _option(self, line: str) -> tuple[int, str] | None:
         """The button a line presses: its number, or its label typed out."""
         if line.isdigit() and 0 < int(line) <= len(self.options):
+            if all(FORM_NAVIGATION.match(data) for _, data in self.options):
+                return None
             return self.options[int(line) - 1]
         return next((option for label, option in self.labels if label == line), None)
 
@@ -121,15 +125,19 @@ class TerminalChat:
         for chat_id, speaker in chats:
             for message in self.fake.bot_messages(chat_id):
                 key = (chat_id, message["message_id"])
-                body = plain(message.get("text") or message.get("caption") or "（附件）")
+                body = message.get("text") or message.get("caption") or "（附件）"
                 buttons = _buttons(message)
                 shown = body + "\x00" + "\x00".join(label for label, _ in buttons)
-                if self.shown.get(key) == shown:
+                before = self.shown.get(key)
+                if before == shown:
                     continue
-                edited = "（更新）" if key in self.shown else ""
                 self.shown[key] = shown
+                if before is not None and before.split("\x00")[0] == body and not buttons:
+                    continue  # only its buttons were taken away: the question was answered
+                edited = "（更新）" if before is not None else ""
                 self.out.write(f"{speaker}{edited}：{body}\n")
-                if chat_id == self.member.id and buttons:
+                if chat_id == self.member.id:
+                    # Numbers press the buttons of the latest message only.
                     self.options = [(message["message_id"], data) for _, data in buttons]
                     self.labels = [
                         (label, (message["message_id"], data)) for label, data in buttons
@@ -156,8 +164,21 @@ INTRO = (
 )
 
 
-async def run_chat(stdin: TextIO = sys.stdin, out: TextIO = sys.stdout) -> int:
-    settings = chat_settings()
+async def run_chat(
+    stdin: TextIO = sys.stdin, out: TextIO = sys.stdout, *, keep: bool = False
+) -> int:
+    """Talk until end of input. Each run starts afresh, unless `keep` (data/chat.db, so that
+    drafts survive a restart of the chat) or UNIONBOT_DATABASE_URL say otherwise."""
+    with tempfile.TemporaryDirectory(prefix="union-bot-chat-") as scratch:
+        overrides: dict[str, Any] = {}
+        if "UNIONBOT_DATABASE_URL" not in os.environ:
+            folder = Path("data") if keep else Path(scratch)
+            overrides["database_url"] = f"sqlite:///{folder / 'chat.db'}"
+            overrides["files_dir"] = folder / "chat-files"
+        return await _run_chat(chat_settings(**overrides), stdin, out)
+
+
+async def _run_chat(settings: Settings, stdin: TextIO, out: TextIO) -> int:
     fake = FakeTelegram(token=CHAT_TOKEN)
     app = build_application(settings, request=FakeRequest(fake))
     interactive = stdin.isatty()

@@ -72,7 +72,16 @@ def _parser() -> argparse.ArgumentParser:
     chat = commands.add_parser(
         "chat", help="talk to the bot in this terminal, against a fake Telegram (no token)"
     )
+    chat.add_argument(
+        "--keep",
+        action="store_true",
+        help="keep cases and drafts in data/chat.db between runs (default: start afresh)",
+    )
     chat.set_defaults(command=_chat)
+
+    database = commands.add_parser("db", help="the database schema")
+    database.add_argument("action", choices=["upgrade", "current"])
+    database.set_defaults(command=_db)
 
     misses = commands.add_parser(
         "misses", help="questions the bot could not settle, grouped and counted"
@@ -83,7 +92,9 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _run(args: argparse.Namespace) -> int:
+    from sqlalchemy.exc import SQLAlchemyError
     from telegram import Update
+    from telegram.error import InvalidToken, NetworkError
 
     from bot.app import build_application
     from bot.settings import Settings, SettingsError, load_settings
@@ -93,11 +104,50 @@ def _run(args: argparse.Namespace) -> int:
     except SettingsError as error:
         print(f"union-bot run: {error}", file=sys.stderr)
         return 2
+    redact_logs(settings.token.get_secret_value())
     logging.getLogger().setLevel(logging.INFO)
     logging.getLogger("httpx").setLevel(logging.WARNING)  # its lines carry the token
-    app = build_application(settings)
-    app.run_polling(allowed_updates=Update.ALL_TYPES)
+    try:
+        app = build_application(settings)
+    except SQLAlchemyError as error:
+        print(
+            f"union-bot run: UNIONBOT_DATABASE_URL: the database cannot be opened "
+            f"({type(error).__name__})",
+            file=sys.stderr,
+        )
+        return 2
+    try:
+        app.run_polling(allowed_updates=Update.ALL_TYPES)
+    except InvalidToken:
+        print("union-bot run: UNIONBOT_TOKEN was refused by the Bot API server", file=sys.stderr)
+        return 2
+    except NetworkError as error:
+        print(
+            f"union-bot run: UNIONBOT_API_BASE_URL cannot be reached ({type(error).__name__})",
+            file=sys.stderr,
+        )
+        return 2
     return 0
+
+
+class _Redacting(logging.Formatter):
+    """Never let the token reach a log line, whatever library writes it."""
+
+    def __init__(self, secret: str, base: logging.Formatter | None) -> None:
+        super().__init__()
+        self.secret = secret
+        self.base = base or logging.Formatter()
+
+    def format(self, record: logging.LogRecord) -> str:
+        return self.base.format(record).replace(self.secret, "<token>")
+
+
+def redact_logs(secret: str) -> None:
+    root = logging.getLogger()
+    if not root.handlers:
+        logging.basicConfig(level=logging.WARNING)
+    for handler in root.handlers:
+        handler.setFormatter(_Redacting(secret, handler.formatter))
 
 
 def _chat(args: argparse.Namespace) -> int:
@@ -107,12 +157,27 @@ def _chat(args: argparse.Namespace) -> int:
     from bot.settings import SettingsError
 
     try:
-        return asyncio.run(run_chat())
+        return asyncio.run(run_chat(keep=args.keep))
     except SettingsError as error:
         print(f"union-bot chat: {error}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         return 0
+
+
+def _db(args: argparse.Namespace) -> int:
+    from bot.settings import SettingsError, StorageSettings, load_settings
+    from storage.db import make_engine
+    from storage.migrate import current
+
+    try:
+        settings = load_settings(StorageSettings)
+    except SettingsError as error:
+        print(f"union-bot db: {error}", file=sys.stderr)
+        return 2
+    engine = make_engine(settings.database_url, migrate=args.action == "upgrade")
+    print(f"{engine.url.render_as_string(hide_password=True)}: revision {current(engine)}")
+    return 0
 
 
 def _misses(args: argparse.Namespace) -> int:

@@ -8,12 +8,13 @@ member blocked the bot, a message Telegram rejects) ends it as failed, and that 
 
 from __future__ import annotations
 
+import html
 import logging
 from datetime import timedelta
 
 from sqlalchemy import update
 from sqlalchemy.engine import Engine
-from sqlmodel import col, select
+from sqlmodel import Session, col, select
 from telegram import Bot, InlineKeyboardMarkup, LinkPreviewOptions, ReplyParameters
 from telegram.constants import ParseMode
 from telegram.error import BadRequest, Forbidden, RetryAfter, TelegramError
@@ -30,9 +31,20 @@ MAX_BACKOFF = timedelta(hours=1)
 
 
 class Postman:
-    def __init__(self, engine: Engine, *, retry_seconds: float = 30.0) -> None:
+    def __init__(
+        self,
+        engine: Engine,
+        *,
+        retry_seconds: float = 30.0,
+        fallback_chat: int | None = None,
+        admin_ids: tuple[int, ...] = (),
+    ) -> None:
         self.engine = engine
         self.retry = timedelta(seconds=retry_seconds)
+        # Where a staff chat's messages go when that chat refuses them (the bot was removed,
+        # a wrong id): the general staff chat, and the admins are told.
+        self.fallback_chat = fallback_chat
+        self.admin_ids = admin_ids
 
     def _claim(self, limit: int) -> list[OutboxMessage]:
         now = utcnow()
@@ -154,7 +166,10 @@ class Postman:
             session.add(stored)
             member = session.exec(select(Member).where(Member.chat_id == stored.chat_id)).first()
             case = session.get(Case, stored.case_id) if stored.case_id is not None else None
-            if blocked and member is not None:
+            if member is None:
+                self._reroute(session, stored, case)
+                return
+            if blocked:
                 member.blocked = True
                 session.add(member)
             if case is None:
@@ -164,15 +179,52 @@ class Postman:
                 case=case,
                 actor=Actor.BOT,
                 action="undeliverable",
-                detail={"chat": "member" if member else "staff", "error": stored.last_error},
+                detail={"chat": "member", "error": stored.last_error},
             )
-            if member is not None and case.staff_chat_id is not None:
+            if blocked and case.staff_chat_id is not None:
                 enqueue(
                     session=session,
                     chat_id=case.staff_chat_id,
                     text=texts.STAFF_MEMBER_BLOCKED.format(number=case.number),
                     case=case,
                 )
+
+    def _reroute(self, session: Session, stored: OutboxMessage, case: Case | None) -> None:
+        """A staff chat refused a message: send it to the general chat and tell the admins."""
+        if stored.chat_id in self.admin_ids:
+            return  # an admin who never opened the bot: nothing more to do
+        if self.fallback_chat is not None and stored.chat_id != self.fallback_chat:
+            enqueue(
+                session=session,
+                chat_id=self.fallback_chat,
+                text=stored.text,
+                case=case,
+                track=stored.track,
+                copy_of=(
+                    (stored.copy_from_chat_id, stored.copy_message_id)
+                    if stored.copy_from_chat_id is not None and stored.copy_message_id is not None
+                    else None
+                ),
+            )
+            if case is not None and case.staff_chat_id == stored.chat_id:
+                case.staff_chat_id = self.fallback_chat
+                session.add(case)
+        for admin in self.admin_ids:
+            enqueue(
+                session=session,
+                chat_id=admin,
+                text=texts.ADMIN_STAFF_CHAT_FAILED.format(
+                    chat=stored.chat_id, error=html.escape(stored.last_error or "", quote=False)
+                ),
+            )
+        if case is not None:
+            record_event(
+                session=session,
+                case=case,
+                actor=Actor.BOT,
+                action="undeliverable",
+                detail={"chat": stored.chat_id, "error": stored.last_error},
+            )
 
 
 def _seconds(value: float | timedelta) -> float:

@@ -34,6 +34,19 @@ class StorageSettings(BaseSettings):
     data_dir: Path = Path("data")
     database_url: str = ""
 
+    @field_validator("database_url")
+    @classmethod
+    def _database_url(cls, value: str) -> str:
+        if value:
+            from sqlalchemy.engine import make_url
+            from sqlalchemy.exc import ArgumentError
+
+            try:
+                make_url(value)
+            except ArgumentError:
+                raise ValueError("expected a URL such as sqlite:///data/union-bot.db") from None
+        return value
+
     @model_validator(mode="after")
     def _database(self) -> StorageSettings:
         if not self.database_url:
@@ -55,6 +68,13 @@ class Settings(StorageSettings):
     # Below this score the bot asks back ("您是想问：") instead of answering.
     confident_score: float = Field(default=45.0, ge=0, le=100)
     outbox_retry_seconds: float = Field(default=30.0, gt=0)
+    # Uploaded files are kept here (default: <data_dir>/files).
+    files_dir: Path | None = None
+    # Drafts: kept this long after the last answer, with a reminder this long before; a member
+    # back after a pause is first asked whether to continue.
+    draft_keep_days: float = Field(default=7.0, gt=0)
+    draft_remind_before_hours: float = Field(default=24.0, ge=0)
+    draft_resume_after_hours: float = Field(default=6.0, gt=0)
 
     @field_validator("token")
     @classmethod
@@ -87,6 +107,10 @@ class Settings(StorageSettings):
                 base[: -len("/bot")] + "/file/bot" if base.endswith("/bot") else base + "/file"
             )
         return self
+
+    @property
+    def uploads_dir(self) -> Path:
+        return self.files_dir or self.data_dir / "files"
 
     @property
     def bot_id(self) -> int:

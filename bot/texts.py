@@ -16,6 +16,8 @@ WELCOME = (
     "您可以直接用文字提问，例如“会员服务卡怎么办理”“困难职工帮扶要什么材料”，"
     "我会按照{union}公布的职责清单为您解答。\n"
     "• /menu 按类别浏览服务事项\n"
+    "• /apply 在线申请会员服务卡、困难帮扶、建会等\n"
+    "• /mycases 查看申请进度\n"
     "• /human 转人工，由工作人员为您解答\n"
     "• /help 查看使用说明\n\n"
     "隐私提示：您的提问仅用于答复和改进服务，转人工时会转给相关部门工作人员，不会用于其他用途。"
@@ -25,12 +27,15 @@ HELP = (
     "1. 直接输入您的问题，如“建会需要哪些材料”“民主管理部电话是多少”。\n"
     "2. /menu 浏览全部服务事项，查看流程、材料、依据和联系方式。\n"
     "3. /human 转人工：工作人员会在工作时间内回复您，回复会由我转给您。\n"
-    "4. /cancel 结束当前的人工咨询。"
+    "4. /apply 在线申请：按提示逐项填写，提交后会得到受理编号；/mycases 查看进度。\n"
+    "5. /cancel 取消正在填写的申请，或结束当前的人工咨询。"
 )
 COMMANDS = {
     "start": "开始使用",
     "menu": "浏览服务事项",
     "human": "转人工咨询",
+    "apply": "在线申请",
+    "mycases": "我的申请",
     "help": "使用说明",
     "cancel": "结束人工咨询",
 }
@@ -81,7 +86,6 @@ DEPARTMENT_ANSWER = "<b>{department}</b>负责以下事项："
 MORE_ABOUT = "您还可以了解："
 
 MEDIA_NOT_UNDERSTOOD = "目前我只能读懂文字消息。请用文字描述您的问题，或点「转人工」联系工作人员。"
-TOO_LONG_NOTE = "（您的消息较长，我按前面的内容为您解答。）"
 GROUP_ONLY_PRIVATE = "为保护您的隐私，请私聊我咨询：@{bot_username}"
 BUTTON_EXPIRED = "这个按钮已过期，请重新提问或发送 /menu。"
 ERROR = "抱歉，系统出了点问题，请稍后再试。您也可以发送 /human 联系工作人员。"
@@ -115,5 +119,110 @@ STAFF_CLOSED = "已结束人工咨询 {number}。"
 STAFF_CASE_CLOSED = "{number} 已结束，回复不会再转给会员。"
 STAFF_REPLY_UNKNOWN = "这条消息不对应任何咨询，回复未转出。请回复咨询卡片或会员追加的消息。"
 STAFF_MEMBER_BLOCKED = "会员已停用机器人，{number} 的回复无法送达。"
+ADMIN_STAFF_CHAT_FAILED = (
+    "员工群 {chat} 拒收消息（{error}），已改发综合工作群。"
+    "请检查机器人是否仍在该群、群 ID 是否正确。"
+)
 ADMIN_ERROR = "union-bot 出错：{error}（update {update_id}）"
 TRUNCATED = "……（全文 {length} 字，已存入咨询记录）"
+
+# ------------------------------------------------------------------ applications (forms)
+BUTTON_APPLY = "在线申请：{button}"
+APPLY_MENU = "可以在线办理的申请："
+APPLY_NONE = "暂无可在线办理的申请。"
+FORM_PRIVACY = (
+    "<b>{title}</b>\n{intro}\n\n"
+    "<b>个人信息告知</b>\n"
+    "收集内容：{collected}\n"
+    "用途：{purpose}\n"
+    "查看人员：{recipients}\n"
+    "保存期限：{retention}\n"
+    "{sensitive}"
+    "您同意我们按上述方式处理您的个人信息吗？"
+)
+FORM_SENSITIVE = (
+    "<b>敏感个人信息</b>：{sensitive}\n点「同意」即表示您单独同意处理上述敏感个人信息。\n"
+)
+BUTTON_CONSENT = "同意并开始填写"
+BUTTON_NO_CONSENT = "不同意"
+FORM_NO_CONSENT = (
+    "好的，未经您同意我们不会收集您的信息，本次申请已取消。"
+    "您也可以联系{department}（电话 {phone}）了解线下办理方式。"
+)
+FORM_FIELD = "（{number}/{total}）{prompt}"
+FORM_HELP = "<i>{help}</i>"
+FORM_CURRENT = "当前填写：{value}"
+FORM_FOOTER = "发送 /cancel 可随时取消。"
+BUTTON_PREVIOUS = "« 上一项"
+BUTTON_SKIP = "跳过"
+BUTTON_KEEP = "保持不变"
+BUTTON_YES = "是"
+BUTTON_NO = "否"
+BUTTON_DONE_CHOOSING = "完成"
+BUTTON_DONE_UPLOADING = "完成"
+FORM_CHOICE_HINT = "请点选下方按钮，或输入选项序号。"
+FORM_MULTI_HINT = "可多选：点选后按「完成」，或输入序号，如 1,3。"
+FORM_UPLOAD_HINT = (
+    "请发送照片或文件（最多 {max_count} 个，每个不超过 {max_size} MB），发完后点「完成」。"
+)
+FORM_UPLOAD_RECEIVED = "已收到第 {count} 个文件。"
+FORM_UPLOAD_MORE = "还可以继续发送，发完后点「完成」。"
+FORM_UPLOAD_NEED = "请至少上传 {min_count} 个文件后再点「完成」。"
+FORM_UPLOAD_EXPECTED = "这一项需要上传照片或文件，请直接发送；发完后点「完成」。"
+FORM_TEXT_EXPECTED = "这一项需要文字回答，请输入文字。"
+FORM_UPLOAD_FAILED = "文件没有保存成功，请稍后重新发送。"
+FORM_SUMMARY = (
+    "<b>请核对您的《{title}》</b>\n\n{lines}\n\n确认无误请点「提交」；需要修改请点「修改」。"
+)
+BUTTON_SUBMIT = "提交"
+BUTTON_EDIT = "修改"
+BUTTON_DISCARD = "放弃申请"
+FORM_EDIT_MENU = "请选择要修改的项目："
+BUTTON_BACK_TO_SUMMARY = "« 返回核对"
+FORM_FILED = (
+    "您的《{title}》已提交，受理编号 <b>{number}</b>。\n\n"
+    "<b>接下来</b>\n{steps}\n\n"
+    "如有疑问请联系{department}：\n{contacts}\n\n"
+    "发送 /mycases 可随时查看办理进度。"
+)
+FORM_ALREADY_FILED = "这份申请已经提交过了，受理编号 <b>{number}</b>，无需重复提交。"
+FORM_CANCELLED = "已取消《{title}》，您填写的内容已删除。"
+FORM_NOTHING_TO_CANCEL = "您当前没有正在填写的申请。"
+FORM_RESUME = "您有一份未完成的《{title}》（最后填写于 {when}），要接着填写吗？"
+FORM_OTHER_ACTIVE = "您还有一份未完成的《{title}》。要先接着填写它，还是放弃它并开始新的申请？"
+BUTTON_CONTINUE = "继续填写"
+BUTTON_DISCARD_AND_START = "放弃并开始新申请"
+FORM_REMINDER = "您的《{title}》还没有提交，草稿将于 {when} 过期删除。发送 /apply 可继续填写。"
+FORM_EXPIRED = "您的《{title}》草稿已超过保存期限，已删除。如需办理，请发送 /apply 重新开始。"
+STAFF_APPLICATION_CARD = (
+    "<b>新申请 {number}</b>\n"
+    "{title}（职责 {duty}）\n"
+    "部门：{department}\n"
+    "会员：{member}\n\n"
+    "{lines}\n\n"
+    "附件：{attachments}"
+)
+ANONYMOUS_MEMBER = "匿名反映（身份不向工作人员显示）"
+STAFF_ATTACHMENT = "<b>{number}</b> 附件 {index}/{total}：{label}"
+
+# ------------------------------------------------------------------ my cases
+MYCASES_NONE = "您还没有提交过申请或咨询。"
+MYCASES_TITLE = "您的申请与咨询（最近 {count} 件）："
+MYCASE_LINE = "{number} {title} · {status}"
+MYCASE_DETAIL = "<b>{number}</b>\n{title}\n状态：{status}\n提交时间：{created}\n\n{lines}"
+BUTTON_WITHDRAW = "撤回申请"
+BUTTON_MYCASES = "« 我的申请"
+MYCASE_WITHDRAW_CONFIRM = "确定要撤回 {number} 吗？撤回后如需办理要重新申请。"
+BUTTON_CONFIRM_WITHDRAW = "确定撤回"
+MYCASE_WITHDRAWN = "{number} 已撤回。"
+MYCASE_CANNOT_WITHDRAW = "{number} 已由工作人员受理，不能在线撤回，请联系{department}。"
+STAFF_WITHDRAWN = "<b>{number}</b> 会员已撤回申请。"
+CASE_STATUS = {
+    "open": "待受理",
+    "accepted": "办理中",
+    "waiting_member": "待补充材料",
+    "completed": "已办结",
+    "rejected": "未通过",
+    "withdrawn": "已撤回",
+    "closed": "已结束",
+}

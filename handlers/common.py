@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
+
 from telegram import (
+    Bot,
     CallbackQuery,
     InlineKeyboardButton,
     InlineKeyboardMarkup,
@@ -10,7 +13,7 @@ from telegram import (
     Message,
 )
 from telegram.constants import ParseMode
-from telegram.error import BadRequest
+from telegram.error import BadRequest, TelegramError
 
 from knowledge.answers import Reply
 
@@ -40,14 +43,34 @@ async def send(message: Message, reply: Reply) -> Message:
 
 
 async def edit(query: CallbackQuery, reply: Reply) -> None:
-    """Show the reply in place of the pressed message; an identical edit is not an error."""
-    try:
-        await query.edit_message_text(
-            reply.text,
-            parse_mode=ParseMode.HTML,
-            reply_markup=markup(reply),
-            link_preview_options=NO_PREVIEW,
-        )
-    except BadRequest as error:
-        if "not modified" not in error.message:
-            raise
+    """Show the reply in place of the pressed message; an identical edit is not an error, and
+    a message that can no longer be edited (too old, deleted) gets the reply as a new one."""
+    if isinstance(query.message, Message):
+        try:
+            await query.edit_message_text(
+                reply.text,
+                parse_mode=ParseMode.HTML,
+                reply_markup=markup(reply),
+                link_preview_options=NO_PREVIEW,
+            )
+            return
+        except BadRequest as error:
+            if "not modified" in error.message.lower():
+                return
+    await send_to(query.get_bot(), query.from_user.id, reply)
+
+
+async def send_to(bot: Bot, chat_id: int, reply: Reply) -> Message:
+    return await bot.send_message(
+        chat_id,
+        reply.text,
+        parse_mode=ParseMode.HTML,
+        reply_markup=markup(reply),
+        link_preview_options=NO_PREVIEW,
+    )
+
+
+async def answer_query(query: CallbackQuery, text: str | None = None) -> None:
+    """Stop the button's spinner; a query too old to answer is no reason to fail the update."""
+    with contextlib.suppress(TelegramError):
+        await query.answer(text, show_alert=text is not None)

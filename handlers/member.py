@@ -2,23 +2,31 @@
 
 from __future__ import annotations
 
+import contextlib
+import html
+from datetime import timedelta
+
 from sqlmodel import Session
-from telegram import Message, Update, User
+from telegram import CallbackQuery, Message, Update, User
+from telegram.error import TelegramError
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler, MessageHandler, filters
 
 from bot import texts
 from bot.consultations import end_consultation, relay_to_staff, start_consultation
 from bot.services import Context, Services, services
-from handlers.common import edit, send
+from handlers import forms
+from handlers.common import answer_query, edit, send, send_to
 from knowledge import answers
 from knowledge.answers import Reply
 from knowledge.catalogue import Aspect
 from storage.cases import open_consultation, record_miss, touch_member
 from storage.db import session_scope
-from storage.models import Actor, Member, MissReason
+from storage.models import Actor, Member, MissReason, utcnow
 
 PRIVATE = filters.ChatType.PRIVATE
-HUMAN_INTENT = "human"  # the lexicon's small-talk intent for 转人工
+FORM_BUTTONS = {"apply", "fm", "cases", "case", "wd", "wdok"}
+HUMAN_INTENT = "human"
+PENDING_QUESTION_FRESH = timedelta(minutes=30)  # the lexicon's small-talk intent for 转人工
 NEW_MESSAGE = filters.UpdateType.MESSAGE  # edited messages are not new questions
 MEDIA = (
     filters.PHOTO
@@ -65,7 +73,7 @@ async def start(update: Update, context: Context) -> None:
     if (message := update.effective_message) is None:
         return
     union = services(context).settings.union_name
-    await message.reply_html(texts.WELCOME.format(union=union), do_quote=False)
+    await message.reply_html(texts.WELCOME.format(union=html.escape(union)), do_quote=False)
 
 
 async def help_command(update: Update, context: Context) -> None:
@@ -97,11 +105,13 @@ async def text(update: Update, context: Context) -> None:
     question = message.text or ""
     with session_scope(svc.engine) as session:
         member = touch_member(session=session, telegram_id=user.id, chat_id=message.chat_id)
-        if (case := open_consultation(session=session, member=member)) is not None:
+        if (draft := svc.applications.active_draft(session, member)) is not None:
+            reply = forms.on_text(svc, session, draft, question)
+        elif (case := open_consultation(session=session, member=member)) is not None:
             relay_to_staff(session=session, case=case, text=question)
             reply = Reply(texts.HANDOFF_RELAYED.format(number=case.number), _end_button())
         elif member.awaiting_handoff:
-            reply = _hand_over(svc, session, member, user, question, None)
+            reply = _hand_over(svc, session, member, user, question, member.handoff_duty)
         elif (route := svc.router.route(question)).topic == HUMAN_INTENT:
             reply = _handoff_or_ask(svc, session, member, user, None)
         else:
@@ -110,11 +120,15 @@ async def text(update: Update, context: Context) -> None:
                 route,
                 confident_score=svc.settings.confident_score,
                 union=svc.settings.union_name,
+                apply=svc.apply_links(),
             )
             if said.miss is not None:
                 reason = MissReason(said.miss.value)
                 record_miss(session=session, question=question, reason=reason, guess=said.guess)
             member.pending_question = question if route.kind != "smalltalk" else None
+            member.pending_question_at = utcnow()
+            confident = route.duty is not None and route.score >= svc.settings.confident_score
+            member.pending_duty = route.duty if confident else None
             session.add(member)
             reply = said.reply
     await send(message, reply)
@@ -126,14 +140,24 @@ async def media(update: Update, context: Context) -> None:
     if (found := _member(update)) is None:
         return
     user, message = found
+    if (form_reply := await forms.on_upload(svc, context, message, user)) is not None:
+        await send(message, form_reply)
+        return
     with session_scope(svc.engine) as session:
         member = touch_member(session=session, telegram_id=user.id, chat_id=message.chat_id)
+        if (draft := svc.applications.active_draft(session, member)) is not None:
+            # Stickers, voice … while a form is open: repeat what the form is asking.
+            asked = svc.applications.current(draft)
+            reply = Reply(f"{texts.FORM_TEXT_EXPECTED}\n\n{asked.text}", asked.buttons)
+            await send(message, reply)
+            return
         case = open_consultation(session=session, member=member)
         if case is not None:
+            # The copy carries the caption; it is not sent again as text.
             relay_to_staff(
                 session=session,
                 case=case,
-                text=message.caption,
+                text=None,
                 copy_of=(message.chat_id, message.message_id),
             )
             reply = Reply(texts.HANDOFF_RELAYED.format(number=case.number), _end_button())
@@ -185,10 +209,19 @@ async def _human(svc: Services, user: User, chat_id: int, duty_id: str | None) -
 def _handoff_or_ask(
     svc: Services, session: Session, member: Member, user: User, duty_id: str | None
 ) -> Reply:
-    """Hand the member's last question over, or ask for it first."""
-    if member.pending_question:
-        return _hand_over(svc, session, member, user, member.pending_question, duty_id)
+    """Hand the member's last question over, or ask for it first.
+
+    The last question goes along only while it is fresh and about the duty the 转人工 button
+    belongs to: a question from an hour ago, or about another duty, is not what this is.
+    """
+    question, asked_at = member.pending_question, member.pending_question_at
+    fresh = asked_at is not None and utcnow() - asked_at <= PENDING_QUESTION_FRESH
+    same_duty = duty_id is None or member.pending_duty in (None, duty_id)
+    if question and fresh and same_duty:
+        return _hand_over(svc, session, member, user, question, duty_id or member.pending_duty)
     member.awaiting_handoff = True
+    member.handoff_duty = duty_id
+    member.pending_question = None
     session.add(member)
     return Reply(texts.HANDOFF_ASK)
 
@@ -201,9 +234,11 @@ async def human_command(update: Update, context: Context) -> None:
     await send(message, await _human(svc, user, message.chat_id, None))
 
 
-async def _end(svc: Services, user: User, chat_id: int) -> Reply:
+async def _end(svc: Services, user: User, chat_id: int, *, forms_too: bool = False) -> Reply:
     with session_scope(svc.engine) as session:
         member = touch_member(session=session, telegram_id=user.id, chat_id=chat_id)
+        if forms_too and (draft := svc.applications.active_draft(session, member)) is not None:
+            return svc.applications.discard(session, draft)
         member.awaiting_handoff = False
         session.add(member)
         case = open_consultation(session=session, member=member)
@@ -219,7 +254,7 @@ async def cancel(update: Update, context: Context) -> None:
     if (found := _member(update)) is None:
         return
     user, message = found
-    await send(message, await _end(svc, user, message.chat_id))
+    await send(message, await _end(svc, user, message.chat_id, forms_too=True))
 
 
 async def button(update: Update, context: Context) -> None:
@@ -231,22 +266,32 @@ async def button(update: Update, context: Context) -> None:
     data = query.data or ""
     chat_id = query.message.chat.id if query.message else user.id
     if chat_id != user.id:  # buttons in groups are not the member's
-        await query.answer(texts.BUTTON_EXPIRED, show_alert=True)
+        await answer_query(query, texts.BUTTON_EXPIRED)
         return
     kind, _, rest = data.partition(":")
     catalogue = svc.catalogue
     reply: Reply | None = None
     new_message = False
-    if kind == answers.CB_MENU and not rest:
+    if kind in FORM_BUTTONS:
+        with session_scope(svc.engine) as session:
+            member = touch_member(session=session, telegram_id=user.id, chat_id=chat_id)
+            reply = forms.on_button(svc, session, member, user, data)
+        # A form moves on in new messages (the chat keeps what was asked and answered);
+        # ticking a multiple choice updates its own message.
+        new_message = kind == "apply" or (kind == "fm" and rest.split(":")[1:2] != ["t"])
+        if kind == "fm" and new_message and reply is not None:
+            await _drop_buttons(query)
+    elif kind == answers.CB_MENU and not rest:
         reply = answers.menu_root(catalogue)
     elif kind == "area":
         reply = answers.menu_area(catalogue, rest)
     elif kind == "dept":
-        reply = answers.department_reply(catalogue, rest)
+        department = answers.department_of(catalogue, rest)
+        reply = answers.department_reply(catalogue, department) if department else None
     elif kind == "duty":
         duty_id, _, aspect = rest.partition(":")
         if catalogue.get(duty_id) is not None and aspect in Aspect._value2member_map_:
-            reply = answers.duty_reply(catalogue, duty_id, Aspect(aspect))
+            reply = answers.duty_reply(catalogue, duty_id, Aspect(aspect), apply=svc.apply_links())
     elif kind == answers.CB_NONE and not rest:
         reply = _none_of_these(svc, user.id, chat_id)
     elif kind == answers.CB_HUMAN and (not rest or catalogue.get(rest) is not None):
@@ -254,13 +299,20 @@ async def button(update: Update, context: Context) -> None:
     elif kind == answers.CB_END and not rest:
         reply, new_message = await _end(svc, user, chat_id), True
     if reply is None:
-        await query.answer(texts.BUTTON_EXPIRED, show_alert=True)
+        await answer_query(query, texts.BUTTON_EXPIRED)
         return
-    await query.answer()
-    if new_message and query.message is not None and isinstance(query.message, Message):
-        await send(query.message, reply)
+    await answer_query(query)
+    if new_message:
+        await send_to(context.bot, user.id, reply)
     else:
         await edit(query, reply)
+
+
+async def _drop_buttons(query: CallbackQuery) -> None:
+    """Take the buttons off a message whose question has been answered."""
+    # Already without buttons, or too old to edit: nothing is lost.
+    with contextlib.suppress(TelegramError):
+        await query.edit_message_reply_markup(reply_markup=None)
 
 
 def _none_of_these(svc: Services, telegram_id: int, chat_id: int) -> Reply:

@@ -30,7 +30,11 @@ def _replied_case_message(message: Message, bot_id: int) -> Message | None:
 async def reply(update: Update, context: Context) -> None:
     svc = services(context)
     message, user = update.effective_message, update.effective_user
-    if message is None or user is None or user.is_bot:
+    if message is None or user is None:
+        return
+    # An anonymous group admin writes as the group itself (user GroupAnonymousBot).
+    anonymous_admin = message.sender_chat is not None and message.sender_chat.id == message.chat_id
+    if user.is_bot and not anonymous_admin:
         return
     if (target := _replied_case_message(message, context.bot.id)) is None:
         return  # staff talking among themselves
@@ -50,7 +54,7 @@ async def reply(update: Update, context: Context) -> None:
                 case=case,
                 staff_telegram_id=user.id,
                 union=svc.settings.union_name,
-                text=message.text if not has_media else message.caption,
+                text=message.text,  # a copy carries its caption itself
                 copy_of=(message.chat_id, message.message_id) if has_media else None,
             )
             answer = texts.STAFF_RELAYED.format(number=case.number)

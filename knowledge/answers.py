@@ -7,8 +7,8 @@ an inline keyboard. Callback data stays far below the Bot API's 64 bytes.
 from __future__ import annotations
 
 import html
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from enum import StrEnum
 
 from bot import texts
@@ -48,7 +48,6 @@ class Answer:
     reply: Reply
     miss: MissKind | None = None
     guess: str | None = None
-    handoff_ready: bool = field(default=False)  # 转人工 would hand this question over
 
 
 # ------------------------------------------------------------------ callback data
@@ -73,8 +72,14 @@ def cb_human(duty_id: str | None) -> str:
     return f"{CB_HUMAN}:{duty_id}" if duty_id else CB_HUMAN
 
 
-def cb_department(department: str) -> str:
-    return f"dept:{department}"
+def cb_department(catalogue: Catalogue, department: str) -> str:
+    # By position: a department's name is editable data and could outgrow 64 bytes.
+    return f"dept:{catalogue.departments().index(department)}"
+
+
+def department_of(catalogue: Catalogue, data: str) -> str | None:
+    departments = catalogue.departments()
+    return departments[int(data)] if data.isdigit() and int(data) < len(departments) else None
 
 
 # ------------------------------------------------------------------ rendering helpers
@@ -156,9 +161,17 @@ def _aspect_buttons(duty: Duty, shown: Aspect) -> list[tuple[Button, ...]]:
 # ------------------------------------------------------------------ replies
 
 
-def duty_reply(catalogue: Catalogue, duty_id: str, aspect: Aspect) -> Reply:
+# A form that can be filed online for a duty: (its button label, its id).
+ApplyLinks = Mapping[str, Sequence[tuple[str, str]]]
+
+
+def duty_reply(
+    catalogue: Catalogue, duty_id: str, aspect: Aspect, *, apply: ApplyLinks | None = None
+) -> Reply:
     duty = catalogue.duty(duty_id)
     rows = _aspect_buttons(duty, aspect)
+    for label, form_id in (apply or {}).get(duty.id, ()):
+        rows.append((Button(texts.BUTTON_APPLY.format(button=label), f"apply:{form_id}"),))
     rows.append(
         (
             Button(texts.BUTTON_HUMAN, cb_human(duty.id)),
@@ -174,7 +187,8 @@ def menu_root(catalogue: Catalogue) -> Reply:
     ]
     rows.append(
         tuple(
-            Button(department, cb_department(department)) for department in catalogue.departments()
+            Button(department, cb_department(catalogue, department))
+            for department in catalogue.departments()
         )
     )
     rows.append((Button(texts.BUTTON_HUMAN, CB_HUMAN),))
@@ -252,7 +266,14 @@ def smalltalk_reply(intent: str | None, union: str) -> Reply:
     return Reply(text.format(union=_e(union)))
 
 
-def answer(catalogue: Catalogue, route: Route, *, confident_score: float, union: str) -> Answer:
+def answer(
+    catalogue: Catalogue,
+    route: Route,
+    *,
+    confident_score: float,
+    union: str,
+    apply: ApplyLinks | None = None,
+) -> Answer:
     """What to say to a routed question: the answer, a question back, or a referral."""
     if route.kind is RouteKind.SMALLTALK:
         return Answer(smalltalk_reply(route.topic, union))
@@ -262,17 +283,10 @@ def answer(catalogue: Catalogue, route: Route, *, confident_score: float, union:
         return Answer(
             out_of_scope_reply(catalogue, route, union),
             MissKind.OUT_OF_SCOPE,
-            handoff_ready=True,
         )
     if route.department and (reply := department_reply(catalogue, route.department)):
         return Answer(reply)
     if route.duty is not None and route.score >= confident_score:
-        return Answer(duty_reply(catalogue, route.duty, route.aspect or Aspect.OVERVIEW))
-    return Answer(
-        clarify_reply(catalogue, route), MissKind.UNSURE, guess=route.duty, handoff_ready=True
-    )
-
-
-def option_rows(buttons: Sequence[Sequence[Button]]) -> list[Button]:
-    """The buttons in reading order (the terminal chat numbers them so)."""
-    return [button for row in buttons for button in row]
+        aspect = route.aspect or Aspect.OVERVIEW
+        return Answer(duty_reply(catalogue, route.duty, aspect, apply=apply))
+    return Answer(clarify_reply(catalogue, route), MissKind.UNSURE, guess=route.duty)

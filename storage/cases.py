@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 from datetime import datetime
 from typing import Any
@@ -24,6 +25,7 @@ from storage.models import (
 )
 
 CASE_PREFIX = "HD"
+LONG_NUMBER = re.compile(r"[0-9０-９]{6,}[0-9０-９Xx]?")
 
 
 def case_number(case_id: int, created_at: datetime) -> str:
@@ -127,6 +129,7 @@ def file_consultation(
     case.number = case_number(case.id, case.created_at)
     member.pending_question = None
     member.awaiting_handoff = False
+    member.handoff_duty = None
     session.add(member)
     record_event(
         session=session,
@@ -167,6 +170,10 @@ def link_message(*, session: Session, case_id: int, chat_id: int, message_id: in
     ).first()
     if exists is None:
         session.add(CaseMessage(case_id=case_id, chat_id=chat_id, message_id=message_id))
+    elif exists.case_id != case_id:
+        # Telegram never reuses a message id in a chat; a test server started afresh does.
+        exists.case_id = case_id
+        session.add(exists)
 
 
 def close_case(
@@ -201,7 +208,8 @@ def member_of(*, session: Session, case: Case) -> Member:
 def record_miss(
     *, session: Session, question: str, reason: MissReason, guess: str | None = None
 ) -> None:
-    text = " ".join(question.split())
+    # Long digit runs may be an ID or phone number: the question is kept, the number not.
+    text = LONG_NUMBER.sub(lambda m: "*" * len(m.group()), " ".join(question.split()))
     if text:
         session.add(Miss(question=text[:1000], reason=reason, guess=guess))
 

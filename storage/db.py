@@ -9,12 +9,12 @@ from typing import Any
 
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
-from sqlmodel import Session, SQLModel, create_engine
+from sqlmodel import Session, create_engine
 
 from storage import models as _models  # noqa: F401  (registers the tables)
 
 
-def make_engine(url: str, *, create: bool = True) -> Engine:
+def make_engine(url: str, *, migrate: bool = True) -> Engine:
     """An engine for `url`; SQLite files get WAL, so a second process can read while one writes."""
     if url.startswith("sqlite:///") and ":memory:" not in url:
         Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
@@ -24,8 +24,10 @@ def make_engine(url: str, *, create: bool = True) -> Engine:
     engine = create_engine(url, connect_args=connect_args)
     if url.startswith("sqlite"):
         event.listen(engine, "connect", _sqlite_pragmas)
-    if create:
-        SQLModel.metadata.create_all(engine)
+    if migrate:
+        from storage.migrate import upgrade
+
+        upgrade(engine)
     return engine
 
 

@@ -53,7 +53,11 @@ class Member(SQLModel, table=True):
     chat_id: int = Field(sa_column=Column(BigInteger, nullable=False))
     # The last question the bot could not settle, so that 转人工 can hand it over.
     pending_question: str | None = None
+    pending_question_at: datetime | None = None
+    pending_duty: str | None = None  # the duty it was confidently routed to
+    # 转人工 pressed with no question at hand: the next text is the question.
     awaiting_handoff: bool = False
+    handoff_duty: str | None = None
     blocked: bool = False
     created_at: datetime = Field(default_factory=utcnow)
     last_seen_at: datetime = Field(default_factory=utcnow)
@@ -72,6 +76,8 @@ class Case(CaseBase, table=True):
     number: str | None = Field(default=None, unique=True, index=True)
     member_id: int = Field(foreign_key="member.id", index=True)
     form_id: str | None = None
+    # The draft it was filed from: unique, so that a double 提交 files one case.
+    draft_id: int | None = Field(default=None, foreign_key="draft.id", unique=True)
     answers: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON))
     # The staff chat and the message there that stands for the case (the card).
     staff_chat_id: int | None = Field(default=None, sa_column=Column(BigInteger))
@@ -80,9 +86,58 @@ class Case(CaseBase, table=True):
     closed_at: datetime | None = None
 
 
-class CasePublic(CaseBase):
-    number: str
-    created_at: datetime
+class DraftStage(StrEnum):
+    CONSENT = "consent"  # the privacy notice is shown, consent not yet given
+    FILLING = "filling"
+    REVIEW = "review"  # the summary is shown
+    SUBMITTED = "submitted"
+    DISCARDED = "discarded"  # cancelled, refused consent, or not eligible
+    EXPIRED = "expired"
+
+    @property
+    def is_active(self) -> bool:
+        return self in ACTIVE_DRAFT_STAGES
+
+
+ACTIVE_DRAFT_STAGES = {DraftStage.CONSENT, DraftStage.FILLING, DraftStage.REVIEW}
+
+
+class Draft(SQLModel, table=True):
+    """An application being filled in: every validated answer is saved at once."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    member_id: int = Field(foreign_key="member.id", index=True)
+    form_id: str
+    stage: DraftStage = Field(default=DraftStage.CONSENT, index=True)
+    answers: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON))
+    # The field being asked; set while filling. `return_to_review` after changing one field.
+    current_field: str | None = None
+    return_to_review: bool = False
+    consented_at: datetime | None = None
+    created_at: datetime = Field(default_factory=utcnow)
+    updated_at: datetime = Field(default_factory=utcnow)
+    reminded_at: datetime | None = None
+
+
+class Attachment(SQLModel, table=True):
+    """A photo or file a member sent for an application, with our own copy of it."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    draft_id: int = Field(foreign_key="draft.id", index=True)
+    case_id: int | None = Field(default=None, foreign_key="case.id", index=True)
+    field_id: str
+    kind: str  # photo | document
+    telegram_file_id: str
+    telegram_file_unique_id: str
+    # Where the member sent it, so that it can be copied to the staff chat as it is.
+    chat_id: int = Field(sa_column=Column(BigInteger, nullable=False))
+    message_id: int
+    file_name: str | None = None
+    mime_type: str | None = None
+    size: int
+    sha256: str
+    path: str  # relative to the files directory
+    created_at: datetime = Field(default_factory=utcnow)
 
 
 class CaseEvent(SQLModel, table=True):

@@ -10,9 +10,10 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[2]
 
 
-def _cli(args: list[str], cwd: Path, cache_dir: Path, stdin: str = "") -> str:
+def _cli(args: list[str], cwd: Path, cache_dir: Path, stdin: str = "", **settings: str) -> str:
     env = {k: v for k, v in os.environ.items() if not k.startswith("UNIONBOT_")}
     env["UNIONBOT_CACHE_DIR"] = str(cache_dir)
+    env.update({f"UNIONBOT_{name.upper()}": value for name, value in settings.items()})
     result = subprocess.run(
         [sys.executable, "-m", "bot.cli", *args],
         input=stdin,
@@ -55,12 +56,17 @@ def test_chat_is_scriptable_and_shows_member_and_staff_sides(
     assert "会员追加消息：\n还要带户口本吗" in out
     assert "工作人员已结束人工咨询" in out
     assert "12333" in out
-    assert (tmp_path / "data" / "chat.db").exists()
 
 
 def test_misses_lists_what_the_bot_could_not_settle(tmp_path: Path, cache_dir: Path) -> None:
-    _cli(["chat"], tmp_path, cache_dir, "社保怎么交\n社保怎么交\n劳模\n都不是\n你好\n")
-    env_db = f"sqlite:///{tmp_path / 'data' / 'chat.db'}"
+    env_db = f"sqlite:///{tmp_path / 'misses.db'}"
+    _cli(
+        ["chat"],
+        tmp_path,
+        cache_dir,
+        "社保怎么交\n社保怎么交\n劳模\n都不是\n你好\n我的电话13900001234，帮我查快递\n",
+        database_url=env_db,
+    )
     env = {k: v for k, v in os.environ.items() if not k.startswith("UNIONBOT_")}
     env["UNIONBOT_DATABASE_URL"] = env_db
     result = subprocess.run(
@@ -80,3 +86,4 @@ def test_misses_lists_what_the_bot_could_not_settle(tmp_path: Path, cache_dir: P
         "劳模" in line and "none_of_these×1" in line and "unsure×1" in line for line in lines
     )
     assert "你好" not in result.stdout, "small talk is no miss"
+    assert "13900001234" not in result.stdout, "numbers in questions are masked"

@@ -1,0 +1,712 @@
+"""Guided applications: one engine for every form in knowledge/forms, with drafts in the database.
+
+Every step reads the draft from the database and writes it back before the member sees the
+next question, so a restart or a second bot process resumes the member where they were.
+Callback data carries the draft id and the field, so an old button never changes a newer
+draft or a field that is no longer being asked.
+"""
+
+from __future__ import annotations
+
+import html
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, col, select
+
+from bot import texts
+from knowledge.answers import Button, Reply, contact_lines
+from knowledge.catalogue import Catalogue, Duty
+from knowledge.forms import (
+    FieldType,
+    Form,
+    FormField,
+    ValidationError,
+    display,
+    validate,
+    validate_upload,
+)
+from storage.cases import case_number, enqueue, record_event
+from storage.models import (
+    ACTIVE_DRAFT_STAGES,
+    Actor,
+    Attachment,
+    Case,
+    CaseKind,
+    Draft,
+    DraftStage,
+    Member,
+    utcnow,
+)
+
+CB = "fm"
+CHINA = ZoneInfo("Asia/Shanghai")
+PICKED = "__picked__"  # answers[PICKED][field]: options ticked so far on a multiple choice
+
+
+def cb(draft: Draft, action: str, *args: str | int) -> str:
+    return ":".join([CB, str(draft.id), action, *(str(a) for a in args)])
+
+
+def _e(value: object) -> str:
+    return html.escape(str(value), quote=False)
+
+
+def local_time(moment: datetime) -> str:
+    return moment.astimezone(CHINA).strftime("%Y-%m-%d %H:%M")
+
+
+def today() -> date:
+    return datetime.now(CHINA).date()
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    reply: Reply
+    case: Case | None = None
+
+
+class Applications:
+    """The dialogue rules; the handlers only translate updates into these calls."""
+
+    def __init__(self, forms: Mapping[str, Form], catalogue: Catalogue) -> None:
+        self.forms = dict(forms)
+        self.catalogue = catalogue
+
+    # -------------------------------------------------------------- finding drafts
+
+    def forms_for(self, duty_id: str) -> list[Form]:
+        return [form for form in self.forms.values() if form.duty == duty_id]
+
+    @staticmethod
+    def active_draft(session: Session, member: Member) -> Draft | None:
+        return session.exec(
+            select(Draft)
+            .where(Draft.member_id == member.id)
+            .where(col(Draft.stage).in_(ACTIVE_DRAFT_STAGES))
+            .order_by(col(Draft.id).desc())
+        ).first()
+
+    @staticmethod
+    def draft_of(session: Session, member: Member, draft_id: int) -> Draft | None:
+        """The member's own draft by id, active or not; another member's is None."""
+        draft = session.get(Draft, draft_id)
+        return draft if draft is not None and draft.member_id == member.id else None
+
+    def form(self, draft: Draft) -> Form:
+        return self.forms[draft.form_id]
+
+    # -------------------------------------------------------------- starting
+
+    def menu(self) -> Reply:
+        if not self.forms:
+            return Reply(texts.APPLY_NONE)
+        rows = tuple((Button(form.title, f"apply:{form.id}"),) for form in self.forms.values())
+        return Reply(texts.APPLY_MENU, rows)
+
+    def begin(self, session: Session, member: Member, form_id: str) -> Reply | None:
+        """Start a form, or offer the one already under way; None for an unknown form."""
+        form = self.forms.get(form_id)
+        if form is None:
+            return None
+        if (draft := self.active_draft(session, member)) is not None:
+            if draft.form_id == form_id:
+                return self.resume_offer(draft)
+            return Reply(
+                texts.FORM_OTHER_ACTIVE.format(title=_e(self.form(draft).title)),
+                (
+                    (Button(texts.BUTTON_CONTINUE, cb(draft, "K")),),
+                    (Button(texts.BUTTON_DISCARD_AND_START, cb(draft, "N", form_id)),),
+                ),
+            )
+        draft = Draft(member_id=member.id or 0, form_id=form_id)
+        session.add(draft)
+        session.flush()
+        return self.privacy(draft)
+
+    def privacy(self, draft: Draft) -> Reply:
+        form = self.form(draft)
+        privacy = form.privacy
+        sensitive = (
+            texts.FORM_SENSITIVE.format(sensitive=_e(privacy.sensitive))
+            if privacy.sensitive
+            else ""
+        )
+        text = texts.FORM_PRIVACY.format(
+            title=_e(form.title),
+            intro=_e(form.intro),
+            collected=_e(privacy.collected),
+            purpose=_e(privacy.purpose),
+            recipients=_e(privacy.recipients),
+            retention=_e(privacy.retention),
+            sensitive=sensitive,
+        )
+        buttons = (
+            (Button(texts.BUTTON_CONSENT, cb(draft, "ok")),),
+            (Button(texts.BUTTON_NO_CONSENT, cb(draft, "no")),),
+        )
+        return Reply(text, buttons)
+
+    def resume_offer(self, draft: Draft) -> Reply:
+        return Reply(
+            texts.FORM_RESUME.format(
+                title=_e(self.form(draft).title), when=local_time(draft.updated_at)
+            ),
+            (
+                (Button(texts.BUTTON_CONTINUE, cb(draft, "K")),),
+                (Button(texts.BUTTON_DISCARD, cb(draft, "X")),),
+            ),
+        )
+
+    def consent(self, session: Session, draft: Draft, agreed: bool) -> Reply:
+        if draft.stage is not DraftStage.CONSENT:
+            return self.current(draft)
+        if not agreed:
+            self._end(session, draft, DraftStage.DISCARDED)
+            duty = self.catalogue.duty(self.form(draft).duty)
+            return Reply(
+                texts.FORM_NO_CONSENT.format(
+                    department=_e(duty.department), phone=_e(duty.contact.phone or "—")
+                )
+            )
+        draft.stage = DraftStage.FILLING
+        draft.consented_at = utcnow()
+        return self._advance(session, draft)
+
+    # -------------------------------------------------------------- asking
+
+    def current(self, draft: Draft) -> Reply:
+        """What the member should see now for this draft."""
+        if draft.stage is DraftStage.CONSENT:
+            return self.privacy(draft)
+        if draft.stage is DraftStage.REVIEW:
+            return self.summary(draft)
+        field = self._current_field(draft)
+        return self.summary(draft) if field is None else self.ask(draft, field)
+
+    def _current_field(self, draft: Draft) -> FormField | None:
+        form = self.form(draft)
+        if draft.current_field is not None:
+            try:
+                return form.field(draft.current_field)
+            except KeyError:
+                pass
+        return form.next_field(self._answers(draft))
+
+    @staticmethod
+    def _answers(draft: Draft) -> dict[str, Any]:
+        return {k: v for k, v in draft.answers.items() if k != PICKED}
+
+    def ask(self, draft: Draft, field: FormField) -> Reply:
+        form = self.form(draft)
+        answers = self._answers(draft)
+        visible = form.visible_fields(answers)
+        number = next((i for i, f in enumerate(visible, 1) if f.id == field.id), len(visible))
+        lines = [
+            texts.FORM_FIELD.format(number=number, total=len(visible), prompt=_e(field.prompt))
+        ]
+        if field.help:
+            lines.append(texts.FORM_HELP.format(help=_e(field.help)))
+        rows: list[tuple[Button, ...]] = []
+        if field.type is FieldType.CHOICE:
+            lines.append(texts.FORM_CHOICE_HINT)
+            rows += [
+                (Button(f"{i}. {option}", cb(draft, "o", field.id, i)),)
+                for i, option in enumerate(field.options, 1)
+            ]
+        elif field.type is FieldType.MULTI:
+            lines.append(texts.FORM_MULTI_HINT)
+            picked = set(draft.answers.get(PICKED, {}).get(field.id, []))
+            rows += [
+                (
+                    Button(
+                        f"{'✅' if i in picked else '⬜'} {option}",
+                        cb(draft, "t", field.id, i),
+                    ),
+                )
+                for i, option in enumerate(field.options, 1)
+            ]
+            rows.append((Button(texts.BUTTON_DONE_CHOOSING, cb(draft, "d", field.id)),))
+        elif field.type is FieldType.YESNO:
+            rows.append(
+                (
+                    Button(texts.BUTTON_YES, cb(draft, "o", field.id, 1)),
+                    Button(texts.BUTTON_NO, cb(draft, "o", field.id, 0)),
+                )
+            )
+        elif field.type is FieldType.UPLOAD:
+            lines.append(
+                texts.FORM_UPLOAD_HINT.format(
+                    max_count=field.max_count, max_size=f"{field.max_size_mb:g}"
+                )
+            )
+            received = len(draft.answers.get(field.id) or [])
+            if received:
+                lines.append(texts.FORM_UPLOAD_RECEIVED.format(count=received))
+            rows.append((Button(texts.BUTTON_DONE_UPLOADING, cb(draft, "u", field.id)),))
+        if field.id in answers and field.type is not FieldType.UPLOAD:
+            lines.append(texts.FORM_CURRENT.format(value=_e(display(field, answers[field.id]))))
+        navigation = []
+        if field.id in answers and field.type is not FieldType.UPLOAD:
+            navigation.append(Button(texts.BUTTON_KEEP, cb(draft, "k", field.id)))
+        if form.previous_field(answers, field.id) is not None and not draft.return_to_review:
+            navigation.append(Button(texts.BUTTON_PREVIOUS, cb(draft, "b", field.id)))
+        if draft.return_to_review:
+            navigation.append(Button(texts.BUTTON_BACK_TO_SUMMARY, cb(draft, "R")))
+        if field.optional:
+            navigation.append(Button(texts.BUTTON_SKIP, cb(draft, "s", field.id)))
+        if navigation:
+            rows.append(tuple(navigation))
+        lines.append(texts.FORM_FOOTER)
+        return Reply("\n".join(lines), tuple(rows))
+
+    # -------------------------------------------------------------- answering
+
+    def answer_text(self, session: Session, draft: Draft, text: str) -> Reply:
+        if draft.stage is not DraftStage.FILLING:
+            return self.current(draft)
+        field = self._current_field(draft)
+        if field is None:
+            return self._advance(session, draft)
+        if field.type is FieldType.UPLOAD:
+            if text.strip() in {"完成", "好了", "上传完成", "没有了", "完了"}:
+                return self.finish_upload(session, draft, field.id)
+            return self._retry(draft, field, texts.FORM_UPLOAD_EXPECTED)
+        if field.type is FieldType.MULTI and not text.strip():
+            return self._retry(draft, field, field.retry)
+        try:
+            value = validate(field, text, today=today())
+        except ValidationError as error:
+            return self._retry(draft, field, error.message)
+        return self._store(session, draft, field, value)
+
+    def answer_option(
+        self, session: Session, draft: Draft, field_id: str, index: int
+    ) -> Reply | None:
+        field = self._asked(draft, field_id)
+        if field is None:
+            return None
+        if field.type is FieldType.YESNO and index in (0, 1):
+            return self._store(session, draft, field, bool(index))
+        if field.type is FieldType.CHOICE and 1 <= index <= len(field.options):
+            return self._store(session, draft, field, field.options[index - 1])
+        return None
+
+    def toggle(self, session: Session, draft: Draft, field_id: str, index: int) -> Reply | None:
+        field = self._asked(draft, field_id)
+        if field is None or field.type is not FieldType.MULTI:
+            return None
+        if not 1 <= index <= len(field.options):
+            return None
+        picked_all = dict(draft.answers.get(PICKED, {}))
+        picked = set(picked_all.get(field_id, []))
+        picked ^= {index}
+        picked_all[field_id] = sorted(picked)
+        draft.answers = {**draft.answers, PICKED: picked_all}
+        self._touch(session, draft)
+        return self.ask(draft, field)
+
+    def finish_multi(self, session: Session, draft: Draft, field_id: str) -> Reply | None:
+        field = self._asked(draft, field_id)
+        if field is None or field.type is not FieldType.MULTI:
+            return None
+        picked = draft.answers.get(PICKED, {}).get(field_id, [])
+        try:
+            value = validate(field, ",".join(str(i) for i in picked), today=today())
+        except ValidationError as error:
+            return self._retry(draft, field, error.message)
+        return self._store(session, draft, field, value)
+
+    def skip(self, session: Session, draft: Draft, field_id: str) -> Reply | None:
+        field = self._asked(draft, field_id)
+        if field is None or not field.optional:
+            return None
+        if field.type is FieldType.UPLOAD and draft.answers.get(field_id):
+            return self.finish_upload(session, draft, field_id)
+        return self._store(session, draft, field, None)
+
+    def back(self, session: Session, draft: Draft, field_id: str) -> Reply | None:
+        field = self._asked(draft, field_id)
+        if field is None:
+            return None
+        previous = self.form(draft).previous_field(self._answers(draft), field_id)
+        if previous is None:
+            return None
+        draft.current_field = previous.id
+        self._touch(session, draft)
+        return self.ask(draft, previous)
+
+    def _asked(self, draft: Draft, field_id: str) -> FormField | None:
+        """The field, if it is the one being asked now (old buttons are not)."""
+        if draft.stage is not DraftStage.FILLING:
+            return None
+        field = self._current_field(draft)
+        return field if field is not None and field.id == field_id else None
+
+    def _retry(self, draft: Draft, field: FormField, message: str) -> Reply:
+        asked = self.ask(draft, field)
+        return Reply(f"{_e(message)}\n\n{asked.text}", asked.buttons)
+
+    def _store(self, session: Session, draft: Draft, field: FormField, value: Any) -> Reply:
+        if field.must_be is not None and value != field.must_be:
+            self._end(session, draft, DraftStage.DISCARDED)
+            return Reply(_e(field.refusal or field.retry))
+        draft.answers = {**draft.answers, field.id: value}
+        return self._advance(session, draft, answered=field.id)
+
+    def _advance(self, session: Session, draft: Draft, answered: str | None = None) -> Reply:
+        """After an answer: the field after it (stepping forward after 上一项), the first
+        unanswered one, or the summary."""
+        form = self.form(draft)
+        answers = self._answers(draft)
+        following: FormField | None = None
+        if answered is not None and not draft.return_to_review:
+            visible = form.visible_fields(answers)
+            ids = [field.id for field in visible]
+            if answered in ids and ids.index(answered) + 1 < len(ids):
+                candidate = visible[ids.index(answered) + 1]
+                following = candidate if candidate.id in answers else None
+        if following is None:
+            following = form.next_field(answers)
+        draft.current_field = following.id if following is not None else None
+        if following is None:
+            draft.stage = DraftStage.REVIEW
+            draft.return_to_review = False
+        self._touch(session, draft)
+        return self.current(draft)
+
+    def keep(self, session: Session, draft: Draft, field_id: str) -> Reply | None:
+        """保持不变: an answered field, passed again after 上一项, keeps its answer."""
+        field = self._asked(draft, field_id)
+        if field is None or field_id not in draft.answers:
+            return None
+        return self._advance(session, draft, answered=field_id)
+
+    # -------------------------------------------------------------- uploads
+
+    def check_upload(
+        self,
+        draft: Draft,
+        *,
+        kind: str,
+        mime_type: str | None,
+        size: int | None,
+        file_name: str | None,
+    ) -> tuple[FormField | None, str | None]:
+        """The upload field being asked and an error, if this file may not be taken."""
+        if draft.stage is not DraftStage.FILLING:
+            return None, None
+        field = self._current_field(draft)
+        if field is None or field.type is not FieldType.UPLOAD:
+            return field, texts.FORM_TEXT_EXPECTED
+        count = len(draft.answers.get(field.id) or [])
+        problem = validate_upload(
+            field,
+            kind=kind,
+            mime_type=mime_type,
+            size=size,
+            file_name=file_name,
+            count_so_far=count,
+        )
+        return field, problem
+
+    def add_attachment(
+        self, session: Session, draft: Draft, field: FormField, attachment: Attachment
+    ) -> Reply:
+        session.add(attachment)
+        session.flush()
+        stored = list(draft.answers.get(field.id) or [])
+        stored.append(attachment.id)
+        draft.answers = {**draft.answers, field.id: stored}
+        self._touch(session, draft)
+        if len(stored) >= field.max_count:
+            return self.finish_upload(session, draft, field.id) or self.current(draft)
+        asked = self.ask(draft, field)
+        return Reply(
+            f"{texts.FORM_UPLOAD_RECEIVED.format(count=len(stored))}{texts.FORM_UPLOAD_MORE}",
+            asked.buttons,
+        )
+
+    def finish_upload(self, session: Session, draft: Draft, field_id: str) -> Reply:
+        field = self._asked(draft, field_id)
+        if field is None or field.type is not FieldType.UPLOAD:
+            return self.current(draft)
+        count = len(draft.answers.get(field_id) or [])
+        if count < field.min_count and not field.optional:
+            return self._retry(
+                draft, field, texts.FORM_UPLOAD_NEED.format(min_count=field.min_count)
+            )
+        value = draft.answers.get(field_id) or ([] if not field.optional else None)
+        draft.answers = {**draft.answers, field_id: value}
+        return self._advance(session, draft, answered=field_id)
+
+    # -------------------------------------------------------------- review and submit
+
+    def summary_lines(self, draft: Draft, *, masked: bool) -> list[str]:
+        form = self.form(draft)
+        answers = self._answers(draft)
+        return [
+            f"{_e(field.label)}：{_e(display(field, answers.get(field.id), masked=masked))}"
+            for field in form.visible_fields(answers)
+        ]
+
+    def summary(self, draft: Draft) -> Reply:
+        form = self.form(draft)
+        text = texts.FORM_SUMMARY.format(
+            title=_e(form.title), lines="\n".join(self.summary_lines(draft, masked=False))
+        )
+        return Reply(
+            text,
+            (
+                (
+                    Button(texts.BUTTON_SUBMIT, cb(draft, "S")),
+                    Button(texts.BUTTON_EDIT, cb(draft, "E")),
+                ),
+                (Button(texts.BUTTON_DISCARD, cb(draft, "X")),),
+            ),
+        )
+
+    def edit_menu(self, draft: Draft) -> Reply | None:
+        if draft.stage is not DraftStage.REVIEW:
+            return None
+        form = self.form(draft)
+        rows = [
+            (Button(field.label, cb(draft, "e", field.id)),)
+            for field in form.visible_fields(self._answers(draft))
+        ]
+        rows.append((Button(texts.BUTTON_BACK_TO_SUMMARY, cb(draft, "R")),))
+        return Reply(texts.FORM_EDIT_MENU, tuple(rows))
+
+    def edit_field(self, session: Session, draft: Draft, field_id: str) -> Reply | None:
+        if draft.stage is not DraftStage.REVIEW:
+            return None
+        form = self.form(draft)
+        answers = self._answers(draft)
+        if field_id not in {f.id for f in form.visible_fields(answers)}:
+            return None
+        field = form.field(field_id)
+        draft.stage = DraftStage.FILLING
+        draft.current_field = field_id
+        draft.return_to_review = True
+        if field.type is FieldType.UPLOAD:
+            # New files replace the old ones.
+            draft.answers = {k: v for k, v in draft.answers.items() if k != field_id}
+        self._touch(session, draft)
+        return self.ask(draft, field)
+
+    def back_to_summary(self, session: Session, draft: Draft) -> Reply | None:
+        if draft.stage is DraftStage.REVIEW:
+            return self.summary(draft)
+        if draft.stage is not DraftStage.FILLING or not draft.return_to_review:
+            return None
+        if self.form(draft).next_field(self._answers(draft)) is not None:
+            return None  # a field that became visible must be answered first
+        draft.stage = DraftStage.REVIEW
+        draft.current_field = None
+        draft.return_to_review = False
+        self._touch(session, draft)
+        return self.summary(draft)
+
+    def submit(
+        self,
+        session: Session,
+        draft: Draft,
+        *,
+        member: Member,
+        member_label: str,
+        staff_chat_id: int,
+    ) -> Outcome:
+        """File the case once: a second 提交, or the same update twice, finds the first case."""
+        existing = session.exec(select(Case).where(Case.draft_id == draft.id)).first()
+        if existing is not None:
+            return Outcome(
+                Reply(texts.FORM_ALREADY_FILED.format(number=existing.number)), existing
+            )
+        if draft.stage is not DraftStage.REVIEW:
+            return Outcome(self.current(draft))
+        form = self.form(draft)
+        duty = self.catalogue.duty(form.duty)
+        answers = self._answers(draft)
+        visible = {field.id for field in form.visible_fields(answers)}
+        if form.anonymous_allowed and answers.get("anonymous") is True:
+            member_label = texts.ANONYMOUS_MEMBER  # staff never see who reported
+        case = Case(
+            kind=CaseKind.APPLICATION,
+            member_id=member.id or 0,
+            form_id=form.id,
+            draft_id=draft.id,
+            duty_id=duty.id,
+            department=duty.department,
+            subject=form.title,
+            answers={key: value for key, value in answers.items() if key in visible},
+            staff_chat_id=staff_chat_id,
+        )
+        try:
+            with session.begin_nested():
+                session.add(case)
+                session.flush()
+        except IntegrityError:  # another process filed it a moment ago
+            existing = session.exec(select(Case).where(Case.draft_id == draft.id)).one()
+            return Outcome(
+                Reply(texts.FORM_ALREADY_FILED.format(number=existing.number)), existing
+            )
+        assert case.id is not None
+        case.number = case_number(case.id, case.created_at)
+        draft.stage = DraftStage.SUBMITTED
+        self._touch(session, draft)
+        attachments = session.exec(
+            select(Attachment).where(Attachment.draft_id == draft.id).order_by(col(Attachment.id))
+        ).all()
+        kept = [a for a in attachments if a.id in self._attachment_ids(form, answers, visible)]
+        for attachment in kept:
+            attachment.case_id = case.id
+            session.add(attachment)
+        record_event(
+            session=session,
+            case=case,
+            actor=Actor.MEMBER,
+            actor_telegram_id=member.telegram_id,
+            action="filed",
+            detail={"form": form.id, "attachments": len(kept)},
+        )
+        self._send_card(session, case, draft, form, duty, member_label, kept)
+        return Outcome(self._filed_reply(form, duty, case), case)
+
+    @staticmethod
+    def _attachment_ids(form: Form, answers: Mapping[str, Any], visible: set[str]) -> set[int]:
+        ids: set[int] = set()
+        for field in form.fields:
+            if field.type is FieldType.UPLOAD and field.id in visible:
+                ids.update(answers.get(field.id) or [])
+        return ids
+
+    def _send_card(
+        self,
+        session: Session,
+        case: Case,
+        draft: Draft,
+        form: Form,
+        duty: Duty,
+        member_label: str,
+        attachments: Sequence[Attachment],
+    ) -> None:
+        assert case.staff_chat_id is not None
+        card = texts.STAFF_APPLICATION_CARD.format(
+            number=case.number,
+            title=_e(form.title),
+            duty=_e(duty.id),
+            department=_e(duty.department),
+            member=_e(member_label),
+            lines="\n".join(self.summary_lines(draft, masked=True)),
+            attachments=len(attachments),
+        )
+        enqueue(session=session, chat_id=case.staff_chat_id, text=card, case=case, track=True)
+        labels = {f.id: f.label for f in form.fields}
+        for index, attachment in enumerate(attachments, 1):
+            enqueue(
+                session=session,
+                chat_id=case.staff_chat_id,
+                text=texts.STAFF_ATTACHMENT.format(
+                    number=case.number,
+                    index=index,
+                    total=len(attachments),
+                    label=_e(labels.get(attachment.field_id, attachment.field_id)),
+                ),
+                case=case,
+                track=True,
+            )
+            enqueue(
+                session=session,
+                chat_id=case.staff_chat_id,
+                text="",
+                case=case,
+                track=True,
+                copy_of=(attachment.chat_id, attachment.message_id),
+            )
+
+    def _filed_reply(self, form: Form, duty: Duty, case: Case) -> Reply:
+        procedures = duty.procedures
+        # 3.2 lists 办理程序 and 年审程序: the annual review form follows the second.
+        procedure = next(
+            (p for p in procedures if p.title and p.title[:2] in form.title),
+            procedures[0] if procedures else None,
+        )
+        steps = procedure.steps if procedure else ()
+        text = texts.FORM_FILED.format(
+            title=_e(form.title),
+            number=case.number,
+            steps="\n".join(f"{i}. {_e(step)}" for i, step in enumerate(steps, 1)) or "—",
+            department=_e(duty.department),
+            contacts="\n".join(contact_lines(duty.contact)),
+        )
+        return Reply(text)
+
+    # -------------------------------------------------------------- ending
+
+    def discard(self, session: Session, draft: Draft) -> Reply:
+        if draft.stage in ACTIVE_DRAFT_STAGES:
+            self._end(session, draft, DraftStage.DISCARDED)
+        return Reply(texts.FORM_CANCELLED.format(title=_e(self.form(draft).title)))
+
+    def _end(self, session: Session, draft: Draft, stage: DraftStage) -> None:
+        """A draft that will not be filed keeps no personal data."""
+        draft.stage = stage
+        draft.answers = {}
+        draft.current_field = None
+        for attachment in session.exec(
+            select(Attachment).where(Attachment.draft_id == draft.id)
+        ).all():
+            session.delete(attachment)
+        self._touch(session, draft)
+
+    @staticmethod
+    def _touch(session: Session, draft: Draft) -> None:
+        draft.updated_at = utcnow()
+        session.add(draft)
+
+    # -------------------------------------------------------------- reminders and expiry
+
+    def sweep(
+        self, session: Session, *, now: datetime, keep: timedelta, remind_before: timedelta
+    ) -> tuple[int, int, list[str]]:
+        """Remind members of drafts about to expire; expire the old ones.
+
+        Returns (reminded, expired, paths of files to delete).
+        """
+        reminded = expired = 0
+        paths: list[str] = []
+        drafts = session.exec(select(Draft).where(col(Draft.stage).in_(ACTIVE_DRAFT_STAGES))).all()
+        for draft in drafts:
+            member = session.get(Member, draft.member_id)
+            if member is None or draft.form_id not in self.forms:
+                continue
+            title = _e(self.form(draft).title)
+            deadline = draft.updated_at + keep
+            if deadline <= now:
+                paths += [
+                    a.path
+                    for a in session.exec(
+                        select(Attachment).where(Attachment.draft_id == draft.id)
+                    ).all()
+                ]
+                self._end(session, draft, DraftStage.EXPIRED)
+                enqueue(
+                    session=session,
+                    chat_id=member.chat_id,
+                    text=texts.FORM_EXPIRED.format(title=title),
+                )
+                expired += 1
+            elif deadline - remind_before <= now and draft.reminded_at is None:
+                draft.reminded_at = now
+                session.add(draft)
+                enqueue(
+                    session=session,
+                    chat_id=member.chat_id,
+                    text=texts.FORM_REMINDER.format(title=title, when=local_time(deadline)),
+                )
+                reminded += 1
+        return reminded, expired, paths

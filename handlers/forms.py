@@ -1,0 +1,315 @@
+"""Applications in a private chat: /apply, the form dialogue, uploads, and /mycases."""
+
+from __future__ import annotations
+
+import hashlib
+import html
+import logging
+from datetime import timedelta
+from pathlib import Path
+
+from sqlmodel import Session, col, select
+from telegram import Message, Update, User
+from telegram.error import TelegramError
+from telegram.ext import Application, CommandHandler, filters
+
+from bot import texts
+from bot.applications import local_time
+from bot.services import Context, Services, services
+from handlers.common import send
+from knowledge.answers import Button, Reply
+from knowledge.forms import display
+from storage.cases import enqueue, record_event, touch_member
+from storage.db import session_scope
+from storage.models import Actor, Attachment, Case, CaseKind, CaseStatus, Draft, Member, utcnow
+
+log = logging.getLogger(__name__)
+PRIVATE = filters.ChatType.PRIVATE
+MYCASES_SHOWN = 10
+
+
+def register(app: Application) -> None:
+    app.add_handler(CommandHandler("apply", apply_command, filters=PRIVATE))
+    app.add_handler(CommandHandler("mycases", mycases_command, filters=PRIVATE))
+
+
+def member_label(user: User) -> str:
+    name = user.full_name
+    return f"{name} (@{user.username})" if user.username else name
+
+
+# ------------------------------------------------------------------ the dialogue
+
+
+def on_text(svc: Services, session: Session, draft: Draft, text: str) -> Reply:
+    """A text while a draft is under way: its answer, or first the offer to resume it."""
+    apps = svc.applications
+    idle = utcnow() - draft.updated_at
+    if idle > timedelta(hours=svc.settings.draft_resume_after_hours):
+        draft.updated_at = utcnow()  # asked once; the next text is an answer again
+        session.add(draft)
+        return apps.resume_offer(draft)
+    return apps.answer_text(session, draft, text)
+
+
+def on_button(
+    svc: Services,
+    session: Session,
+    member: Member,
+    user: User,
+    data: str,
+) -> Reply | None:
+    """apply:<form> or fm:<draft>:<action>[:<field>[:<n>]]; None when the button is stale."""
+    apps = svc.applications
+    kind, _, rest = data.partition(":")
+    if kind == "apply":
+        return apps.begin(session, member, rest)
+    if kind == "cases":
+        return my_cases(svc, session, member)
+    if kind in {"case", "wd", "wdok"}:
+        return _case_button(svc, session, member, kind, rest)
+    parts = rest.split(":")
+    if kind != "fm" or len(parts) < 2 or not parts[0].isdigit():
+        return None
+    draft = apps.draft_of(session, member, int(parts[0]))
+    if draft is None or draft.form_id not in apps.forms:
+        return None
+    action, args = parts[1], parts[2:]
+    if action == "N" and args:  # discard this draft and start the named form
+        if not draft.stage.is_active:
+            return None
+        apps.discard(session, draft)
+        return apps.begin(session, member, args[0])
+    if not draft.stage.is_active:
+        return None
+    field = args[0] if args else ""
+    number = int(args[1]) if len(args) > 1 and args[1].isdigit() else -1
+    if action in {"ok", "no"}:
+        return apps.consent(session, draft, agreed=action == "ok")
+    if action == "K":
+        return apps.current(draft)
+    if action == "X":
+        return apps.discard(session, draft)
+    if action == "o":
+        return apps.answer_option(session, draft, field, number)
+    if action == "t":
+        return apps.toggle(session, draft, field, number)
+    if action == "d":
+        return apps.finish_multi(session, draft, field)
+    if action == "s":
+        return apps.skip(session, draft, field)
+    if action == "k":
+        return apps.keep(session, draft, field)
+    if action == "b":
+        return apps.back(session, draft, field)
+    if action == "u":
+        return apps.finish_upload(session, draft, field)
+    if action == "E":
+        return apps.edit_menu(draft)
+    if action == "e":
+        return apps.edit_field(session, draft, field)
+    if action == "R":
+        return apps.back_to_summary(session, draft)
+    if action == "S":
+        form = apps.form(draft)
+        duty = svc.catalogue.duty(form.duty)
+        outcome = apps.submit(
+            session,
+            draft,
+            member=member,
+            member_label=member_label(user),
+            staff_chat_id=svc.settings.staff_chat_for(duty.department),
+        )
+        return outcome.reply
+    return None
+
+
+async def apply_command(update: Update, context: Context) -> None:
+    svc = services(context)
+    if (message := update.effective_message) is None or (user := update.effective_user) is None:
+        return
+    with session_scope(svc.engine) as session:
+        member = touch_member(session=session, telegram_id=user.id, chat_id=message.chat_id)
+        draft = svc.applications.active_draft(session, member)
+        reply = svc.applications.resume_offer(draft) if draft else svc.applications.menu()
+    await send(message, reply)
+
+
+async def on_upload(svc: Services, context: Context, message: Message, user: User) -> Reply | None:
+    """A photo or file sent while a draft is under way; None if no draft wants one."""
+    found = _attachment_of(message)
+    if found is None:
+        return None
+    kind, file_id, unique_id, size, mime_type, file_name = found
+    with session_scope(svc.engine) as session:
+        member = touch_member(session=session, telegram_id=user.id, chat_id=message.chat_id)
+        draft = svc.applications.active_draft(session, member)
+        if draft is None:
+            return None
+        field, problem = svc.applications.check_upload(
+            draft, kind=kind, mime_type=mime_type, size=size, file_name=file_name
+        )
+        if problem is not None or field is None:
+            asked = svc.applications.current(draft)
+            return Reply(f"{problem}\n\n{asked.text}" if problem else asked.text, asked.buttons)
+        draft_id = draft.id
+    try:
+        telegram_file = await context.bot.get_file(file_id)
+        content = bytes(await telegram_file.download_as_bytearray())
+    except TelegramError as error:
+        log.warning("download failed: %s", type(error).__name__)
+        return Reply(texts.FORM_UPLOAD_FAILED)
+    digest = hashlib.sha256(content).hexdigest()
+    relative = Path(digest[:2]) / digest
+    target = svc.files_dir / relative
+    target.parent.mkdir(parents=True, exist_ok=True)
+    if not target.exists():
+        target.write_bytes(content)
+    with session_scope(svc.engine) as session:
+        draft = session.get(Draft, draft_id)
+        if draft is None or not draft.stage.is_active:
+            return None
+        field, problem = svc.applications.check_upload(
+            draft, kind=kind, mime_type=mime_type, size=len(content), file_name=file_name
+        )
+        if field is None or problem is not None:
+            return Reply(problem or texts.FORM_UPLOAD_FAILED)
+        attachment = Attachment(
+            draft_id=draft.id or 0,
+            field_id=field.id,
+            kind=kind,
+            telegram_file_id=file_id,
+            telegram_file_unique_id=unique_id,
+            chat_id=message.chat_id,
+            message_id=message.message_id,
+            file_name=file_name,
+            mime_type=mime_type,
+            size=len(content),
+            sha256=digest,
+            path=str(relative),
+        )
+        return svc.applications.add_attachment(session, draft, field, attachment)
+
+
+def _attachment_of(
+    message: Message,
+) -> tuple[str, str, str, int | None, str | None, str | None] | None:
+    if message.photo:
+        photo = message.photo[-1]  # the largest size
+        return "photo", photo.file_id, photo.file_unique_id, photo.file_size, "image/jpeg", None
+    if message.document:
+        doc = message.document
+        return (
+            "document",
+            doc.file_id,
+            doc.file_unique_id,
+            doc.file_size,
+            doc.mime_type,
+            doc.file_name,
+        )
+    return None
+
+
+# ------------------------------------------------------------------ /mycases
+
+
+def _status(case: Case) -> str:
+    return texts.CASE_STATUS.get(case.status.value, case.status.value)
+
+
+def my_cases(svc: Services, session: Session, member: Member) -> Reply:
+    cases = session.exec(
+        select(Case)
+        .where(Case.member_id == member.id)
+        .order_by(col(Case.id).desc())
+        .limit(MYCASES_SHOWN)
+    ).all()
+    if not cases:
+        return Reply(texts.MYCASES_NONE)
+    rows = tuple(
+        (
+            Button(
+                texts.MYCASE_LINE.format(number=c.number, title=c.subject[:16], status=_status(c)),
+                f"case:{c.id}",
+            ),
+        )
+        for c in cases
+    )
+    return Reply(texts.MYCASES_TITLE.format(count=len(cases)), rows)
+
+
+def _case_button(
+    svc: Services, session: Session, member: Member, kind: str, rest: str
+) -> Reply | None:
+    case = session.get(Case, int(rest)) if rest.isdigit() else None
+    if case is None or case.member_id != member.id:
+        return None  # never another member's case
+    back = (Button(texts.BUTTON_MYCASES, "cases"),)
+    if kind == "case":
+        return _case_detail(svc, case, back)
+    if case.kind is not CaseKind.APPLICATION or case.status is not CaseStatus.OPEN:
+        department = case.department or "区总工会"
+        return Reply(
+            texts.MYCASE_CANNOT_WITHDRAW.format(number=case.number, department=department)
+            if case.status is CaseStatus.ACCEPTED
+            else _case_detail(svc, case, back).text,
+            (back,),
+        )
+    if kind == "wd":
+        return Reply(
+            texts.MYCASE_WITHDRAW_CONFIRM.format(number=case.number),
+            ((Button(texts.BUTTON_CONFIRM_WITHDRAW, f"wdok:{case.id}"),), back),
+        )
+    case.status = CaseStatus.WITHDRAWN
+    case.closed_at = utcnow()
+    record_event(
+        session=session,
+        case=case,
+        actor=Actor.MEMBER,
+        actor_telegram_id=member.telegram_id,
+        action="withdrawn",
+    )
+    if case.staff_chat_id is not None:
+        enqueue(
+            session=session,
+            chat_id=case.staff_chat_id,
+            text=texts.STAFF_WITHDRAWN.format(number=case.number),
+            case=case,
+        )
+    return Reply(texts.MYCASE_WITHDRAWN.format(number=case.number), (back,))
+
+
+def _case_detail(svc: Services, case: Case, back: tuple[Button, ...]) -> Reply:
+    lines: list[str] = []
+    form = svc.applications.forms.get(case.form_id or "")
+    if form is not None and case.answers:
+        answers = case.answers
+        lines = [
+            f"{field.label}：{display(field, answers[field.id], masked=True)}"
+            for field in form.visible_fields(answers)
+            if field.id in answers
+        ]
+    elif case.kind is CaseKind.CONSULTATION:
+        lines = [case.subject[:500]]
+    text = texts.MYCASE_DETAIL.format(
+        number=case.number,
+        title=html.escape(case.subject[:60] if form is None else form.title, quote=False),
+        status=_status(case),
+        created=local_time(case.created_at),
+        lines=html.escape("\n".join(lines), quote=False),
+    )
+    rows: list[tuple[Button, ...]] = []
+    if case.kind is CaseKind.APPLICATION and case.status is CaseStatus.OPEN:
+        rows.append((Button(texts.BUTTON_WITHDRAW, f"wd:{case.id}"),))
+    rows.append(back)
+    return Reply(text, tuple(rows))
+
+
+async def mycases_command(update: Update, context: Context) -> None:
+    svc = services(context)
+    if (message := update.effective_message) is None or (user := update.effective_user) is None:
+        return
+    with session_scope(svc.engine) as session:
+        member = touch_member(session=session, telegram_id=user.id, chat_id=message.chat_id)
+        reply = my_cases(svc, session, member)
+    await send(message, reply)

@@ -3,11 +3,13 @@
 You type as a member. Buttons are listed as numbers; typing the number presses the button.
 What the bot sends to the staff chats is shown too, under the chat's name. Type
 `staff: 文本` to answer as staff (a reply to the latest case message in the staff chats), and
-`staff: /close` to end that consultation.
+`staff: /close` to end that consultation. `photo: 说明` sends a photo and `file: PATH` a file
+(a small sample PDF without a path), for the forms' uploads.
 """
 
 from __future__ import annotations
 
+import mimetypes
 import os
 import re
 import sys
@@ -20,7 +22,7 @@ from sqlmodel import col, select
 from telegram import Update
 
 from bot.app import App, build_application, startup
-from bot.fake_telegram import FakeRequest, FakeTelegram, FakeUser
+from bot.fake_telegram import FakeRequest, FakeTelegram, FakeUser, make_jpeg
 from bot.services import SERVICES_KEY, Services
 from bot.settings import Settings, load_settings
 from storage.db import session_scope
@@ -28,6 +30,8 @@ from storage.models import CaseMessage
 
 CHAT_TOKEN = "100200300:terminal-chat"
 STAFF_PREFIX = "staff:"
+PHOTO_PREFIX = "photo:"
+FILE_PREFIX = "file:"
 DEMO_STAFF_CHATS = {
     "staff_chat_general": -1001000000000,
     "staff_chat_organization": -1001000000001,
@@ -71,6 +75,13 @@ class TerminalChat:
             return
         if line.startswith(STAFF_PREFIX):
             update = self._as_staff(line.removeprefix(STAFF_PREFIX).strip())
+        elif line.startswith(PHOTO_PREFIX):
+            caption = line.removeprefix(PHOTO_PREFIX).strip() or None
+            update = self.fake.user_message(
+                self.member, photo=make_jpeg(800, 600), caption=caption, enqueue=False
+            )
+        elif line.startswith(FILE_PREFIX):
+            update = self._file(line.removeprefix(FILE_PREFIX).strip())
         elif (option := self._option(line)) is not None:
             message_id, data = option
             update = self.fake.press_button(
@@ -87,6 +98,19 @@ class TerminalChat:
         if update is not None:
             await self.app.process_update(Update.de_json(update, self.app.bot))
         self.show()
+
+    def _file(self, name: str) -> dict[str, Any] | None:
+        """Send a file from disk, or a small synthetic PDF when no path is given."""
+        if not name:
+            content, name = b"%PDF-1.4\n% synthetic test document\n", "材料.pdf"
+        else:
+            path = Path(name).expanduser()
+            if not path.is_file():
+                self.out.write(f"（找不到文件：{name}）\n")
+                return None
+            content, name = path.read_bytes(), path.name
+        mime = mimetypes.guess_type(name)[0] or "application/octet-stream"
+        return self.fake.user_message(self.member, document=(name, content, mime), enqueue=False)
 
     def _option(self, line: str) -> tuple[int, str] | None:
         """The button a line presses: its number, or its label typed out."""
@@ -159,8 +183,9 @@ def _buttons(message: dict[str, Any]) -> list[tuple[str, str]]:
 
 
 INTRO = (
-    "河东区总工会服务助手（终端版，无需 Telegram）。直接输入问题；输入数字按下按钮；\n"
-    "“staff: 文本”以工作人员身份回复最新的咨询，“staff: /close”结束它；Ctrl-D 退出。\n"
+    "河东区总工会服务助手（终端版，无需 Telegram）。直接输入问题；输入数字或按钮文字按下按钮；\n"
+    "“photo: 说明”发送一张照片，“file: 路径”发送文件（不写路径则发送一份示例 PDF）；\n"
+    "“staff: 文本”以工作人员身份回复最新的咨询或申请，“staff: /close”结束咨询；Ctrl-D 退出。\n"
 )
 
 

@@ -11,7 +11,10 @@ import logging
 import sys
 from collections.abc import Iterable, Sequence
 from pathlib import Path
-from typing import IO
+from typing import IO, TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from bot.settings import Settings
 
 logger = logging.getLogger("union_bot")
 
@@ -92,6 +95,8 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _run(args: argparse.Namespace) -> int:
+    import asyncio
+
     from sqlalchemy.exc import SQLAlchemyError
     from telegram import Update
     from telegram.error import InvalidToken, NetworkError
@@ -107,6 +112,7 @@ def _run(args: argparse.Namespace) -> int:
     redact_logs(settings.token.get_secret_value())
     logging.getLogger().setLevel(logging.INFO)
     logging.getLogger("httpx").setLevel(logging.WARNING)  # its lines carry the token
+    logging.getLogger("alembic").setLevel(logging.WARNING)
     try:
         app = build_application(settings)
     except SQLAlchemyError as error:
@@ -117,6 +123,9 @@ def _run(args: argparse.Namespace) -> int:
         )
         return 2
     try:
+        # Ask the server about the token once first: a refused token is then one clear line,
+        # not PTB's traceback from inside its polling loop.
+        asyncio.run(_check_token(settings))
         app.run_polling(allowed_updates=Update.ALL_TYPES)
     except InvalidToken:
         print("union-bot run: UNIONBOT_TOKEN was refused by the Bot API server", file=sys.stderr)
@@ -128,6 +137,18 @@ def _run(args: argparse.Namespace) -> int:
         )
         return 2
     return 0
+
+
+async def _check_token(settings: Settings) -> None:
+    from telegram import Bot
+
+    bot = Bot(
+        settings.token.get_secret_value(),
+        base_url=settings.api_base_url,
+        base_file_url=settings.api_base_file_url,
+    )
+    async with bot:
+        pass  # initialize() calls getMe
 
 
 class _Redacting(logging.Formatter):

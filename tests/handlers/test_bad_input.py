@@ -160,3 +160,23 @@ async def test_an_error_apologises_and_reports_to_admins_without_personal_data(
     assert "990000190001011234" not in report
     assert all("990000190001011234" not in r.getMessage() for r in caplog.records)
     caplog.clear()  # the error was the point of this test
+
+
+async def test_a_button_on_a_message_that_can_no_longer_be_edited(harness: Harness) -> None:
+    menu = await harness.say("/menu")
+    press = harness.fake.press_button(
+        harness.member, harness.member.id, menu["message_id"], "duty:3.2:process", enqueue=False
+    )
+    # The member deleted the message before the bot got to the press.
+    await harness.app.bot.delete_message(harness.member.id, menu["message_id"])
+    await harness.process(press)
+    assert "办理流程" in harness.last(harness.member.id)["text"], "sent as a new message"
+
+
+async def test_a_union_name_with_html_characters(harness: Harness) -> None:
+    from bot.services import SERVICES_KEY
+
+    svc = harness.app.bot_data[SERVICES_KEY]
+    svc.settings.union_name = "河东<区>总工会&"
+    reply = await harness.say("/start")
+    assert "河东<区>总工会&" in reply["text"]

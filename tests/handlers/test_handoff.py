@@ -10,7 +10,7 @@ from sqlmodel import Session, select
 from bot.app import startup
 from bot.services import SERVICES_KEY, Services
 from storage.models import Case, CaseEvent, CaseStatus, OutboxMessage, OutboxStatus, utcnow
-from tests.handlers.conftest import GENERAL, ORGANIZATION, RIGHTS, Harness
+from tests.handlers.conftest import ADMIN, GENERAL, ORGANIZATION, PUBLICITY, RIGHTS, Harness
 
 NUMBER = re.compile(r"HD-\d{4}-\d{6}")
 STORY = "我老公查出癌症，家里实在困难，工会能给点帮扶吗"
@@ -198,3 +198,38 @@ async def test_a_blocked_member_is_reported_to_staff(harness: Harness) -> None:
 async def test_startup_is_repeatable(harness: Harness) -> None:
     await startup(harness.app)
     assert harness.fake.commands
+
+
+async def test_an_old_question_is_not_handed_over_for_another_duty(harness: Harness) -> None:
+    await harness.say("会员卡怎么办理")
+    await harness.say("/menu")
+    await harness.press("4. 评选劳模及帮扶劳模")
+    await harness.press("4.2 负责全区困难劳模帮扶工作")
+    asked = await harness.press("转人工")
+    assert "描述您要咨询的问题" in asked["text"]
+    done = await harness.say("我父亲是老劳模，生病了家里困难")
+    assert NUMBER.search(done["text"])
+    card = harness.last(PUBLICITY)
+    assert "4.2" in card["text"] and "老劳模" in card["text"]
+    assert "会员卡" not in card["text"]
+
+
+async def test_a_staff_chat_that_refuses_the_card_falls_back_to_the_general_chat(
+    harness: Harness,
+) -> None:
+    harness.fake.register_chat(ADMIN, type="private", first_name="管理员")
+    harness.fake.block(RIGHTS, enqueue=False)  # e.g. the bot was removed from the group
+    number, _ = await _hand_over_without_card(harness)
+    card = harness.last(GENERAL)
+    assert number in card["text"] and STORY in card["text"]
+    assert "已改发综合工作群" in harness.last(ADMIN)["text"]
+    await harness.staff_reply(GENERAL, card["message_id"], "这边已收到，稍后联系您。")
+    assert "稍后联系您" in harness.last(harness.member.id)["text"]
+
+
+async def _hand_over_without_card(harness: Harness) -> tuple[str, None]:
+    await harness.say(STORY)
+    done = await harness.press("转人工")
+    match = NUMBER.search(done["text"])
+    assert match
+    return match.group(), None

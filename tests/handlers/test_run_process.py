@@ -110,3 +110,31 @@ def test_run_refuses_to_start_without_a_token(tmp_path: Path) -> None:
     )
     assert result.returncode == 2
     assert result.stderr.strip() == "union-bot run: UNIONBOT_TOKEN is missing"
+
+
+def test_a_refused_token_is_one_line_and_never_printed(
+    server: tuple[FakeTelegram, FakeTelegramServer], tmp_path: Path, cache_dir: Path
+) -> None:
+    _, http = server
+    wrong = "555000111:not-the-right-secret"
+    env = {
+        **{k: v for k, v in os.environ.items() if not k.startswith("UNIONBOT_")},
+        "UNIONBOT_TOKEN": wrong,
+        "UNIONBOT_API_BASE_URL": http.base_url,
+        "UNIONBOT_DATA_DIR": str(tmp_path),
+        "UNIONBOT_STAFF_CHAT_GENERAL": str(GENERAL),
+        "UNIONBOT_CACHE_DIR": str(cache_dir),
+    }
+    result = subprocess.run(
+        [sys.executable, "-m", "bot.cli", "run"],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode == 2
+    assert "UNIONBOT_TOKEN was refused" in result.stderr
+    assert "not-the-right-secret" not in result.stdout + result.stderr
+    assert "Traceback" not in result.stderr

@@ -8,6 +8,7 @@ draft or a field that is no longer being asked.
 
 from __future__ import annotations
 
+import hashlib
 import html
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -46,6 +47,27 @@ from storage.models import (
 CB = "fm"
 CHINA = ZoneInfo("Asia/Shanghai")
 PICKED = "__picked__"  # answers[PICKED][field]: options ticked so far on a multiple choice
+REPLACING = "__replacing__"  # an upload field being redone from the summary: old files stay
+# until the first new one arrives
+INTERNAL = {PICKED, REPLACING}
+RETRY_ECHO_LIMIT = 300  # a retry message never grows with what the member typed
+BACK_WORDS = {"上一项", "上一步", "返回", "返回上一项", "返回上一步", "后退"}
+CANCEL_WORDS = {"取消", "取消申请", "不填了", "放弃", "放弃申请"}
+
+
+def privacy_version(form: Form) -> str:
+    """A short fingerprint of the privacy notice the member agreed to."""
+    privacy = form.privacy
+    text = "\n".join(
+        (
+            privacy.collected,
+            privacy.purpose,
+            privacy.recipients,
+            privacy.retention,
+            privacy.sensitive,
+        )
+    )
+    return hashlib.sha256(text.encode()).hexdigest()[:12]
 
 
 def cb(draft: Draft, action: str, *args: str | int) -> str:
@@ -159,12 +181,26 @@ class Applications:
             (
                 (Button(texts.BUTTON_CONTINUE, cb(draft, "K")),),
                 (Button(texts.BUTTON_DISCARD, cb(draft, "X")),),
+                (Button(texts.BUTTON_OTHER_FORMS, "apply:"),),
             ),
         )
+
+    def resume(self, session: Session, draft: Draft) -> Reply:
+        """继续填写: the form has the member's attention again (before a consultation)."""
+        self._touch(session, draft)
+        return self.current(draft)
 
     def consent(self, session: Session, draft: Draft, agreed: bool) -> Reply:
         if draft.stage is not DraftStage.CONSENT:
             return self.current(draft)
+        sensitive = self.form(draft).privacy.sensitive
+        if agreed and sensitive and draft.consented_at is not None:
+            # The second, separate consent: to the sensitive personal information.
+            draft.sensitive_consented_at = utcnow()
+        elif agreed and sensitive:
+            draft.consented_at = utcnow()
+            self._touch(session, draft)
+            return self.sensitive_consent(draft)
         if not agreed:
             self._end(session, draft, DraftStage.DISCARDED)
             duty = self.catalogue.duty(self.form(draft).duty)
@@ -174,14 +210,26 @@ class Applications:
                 )
             )
         draft.stage = DraftStage.FILLING
-        draft.consented_at = utcnow()
+        draft.consented_at = draft.consented_at or utcnow()
         return self._advance(session, draft)
+
+    def sensitive_consent(self, draft: Draft) -> Reply:
+        privacy = self.form(draft).privacy
+        return Reply(
+            texts.FORM_SENSITIVE_CONSENT.format(sensitive=_e(privacy.sensitive)),
+            (
+                (Button(texts.BUTTON_SENSITIVE_CONSENT, cb(draft, "ok")),),
+                (Button(texts.BUTTON_NO_CONSENT, cb(draft, "no")),),
+            ),
+        )
 
     # -------------------------------------------------------------- asking
 
     def current(self, draft: Draft) -> Reply:
         """What the member should see now for this draft."""
         if draft.stage is DraftStage.CONSENT:
+            if draft.consented_at is not None and self.form(draft).privacy.sensitive:
+                return self.sensitive_consent(draft)
             return self.privacy(draft)
         if draft.stage is DraftStage.REVIEW:
             return self.summary(draft)
@@ -199,7 +247,7 @@ class Applications:
 
     @staticmethod
     def _answers(draft: Draft) -> dict[str, Any]:
-        return {k: v for k, v in draft.answers.items() if k != PICKED}
+        return {k: v for k, v in draft.answers.items() if k not in INTERNAL}
 
     def ask(self, draft: Draft, field: FormField) -> Reply:
         form = self.form(draft)
@@ -220,7 +268,7 @@ class Applications:
             ]
         elif field.type is FieldType.MULTI:
             lines.append(texts.FORM_MULTI_HINT)
-            picked = set(draft.answers.get(PICKED, {}).get(field.id, []))
+            picked = set(self._ticked(draft, field))
             rows += [
                 (
                     Button(
@@ -244,14 +292,18 @@ class Applications:
                     max_count=field.max_count, max_size=f"{field.max_size_mb:g}"
                 )
             )
-            received = len(draft.answers.get(field.id) or [])
+            received = (
+                0
+                if draft.answers.get(REPLACING) == field.id
+                else len(draft.answers.get(field.id) or [])
+            )
             if received:
                 lines.append(texts.FORM_UPLOAD_RECEIVED.format(count=received))
             rows.append((Button(texts.BUTTON_DONE_UPLOADING, cb(draft, "u", field.id)),))
         if field.id in answers and field.type is not FieldType.UPLOAD:
             lines.append(texts.FORM_CURRENT.format(value=_e(display(field, answers[field.id]))))
         navigation = []
-        if field.id in answers and field.type is not FieldType.UPLOAD:
+        if field.id in answers and (field.type is not FieldType.UPLOAD or answers[field.id]):
             navigation.append(Button(texts.BUTTON_KEEP, cb(draft, "k", field.id)))
         if form.previous_field(answers, field.id) is not None and not draft.return_to_review:
             navigation.append(Button(texts.BUTTON_PREVIOUS, cb(draft, "b", field.id)))
@@ -272,6 +324,11 @@ class Applications:
         field = self._current_field(draft)
         if field is None:
             return self._advance(session, draft)
+        word = text.strip().rstrip("。.!！")
+        if word in CANCEL_WORDS:
+            return self.discard(session, draft)
+        if word in BACK_WORDS:
+            return self.back(session, draft, field.id) or self.ask(draft, field)
         if field.type is FieldType.UPLOAD:
             if text.strip() in {"完成", "好了", "上传完成", "没有了", "完了"}:
                 return self.finish_upload(session, draft, field.id)
@@ -296,6 +353,15 @@ class Applications:
             return self._store(session, draft, field, field.options[index - 1])
         return None
 
+    @staticmethod
+    def _ticked(draft: Draft, field: FormField) -> list[int]:
+        """The options ticked on a multiple choice: as tapped so far, else as answered."""
+        picked = draft.answers.get(PICKED, {})
+        if field.id in picked:
+            return list(picked[field.id])
+        value = draft.answers.get(field.id) or []
+        return [i for i, option in enumerate(field.options, 1) if option in value]
+
     def toggle(self, session: Session, draft: Draft, field_id: str, index: int) -> Reply | None:
         field = self._asked(draft, field_id)
         if field is None or field.type is not FieldType.MULTI:
@@ -303,7 +369,7 @@ class Applications:
         if not 1 <= index <= len(field.options):
             return None
         picked_all = dict(draft.answers.get(PICKED, {}))
-        picked = set(picked_all.get(field_id, []))
+        picked = set(self._ticked(draft, field))
         picked ^= {index}
         picked_all[field_id] = sorted(picked)
         draft.answers = {**draft.answers, PICKED: picked_all}
@@ -314,7 +380,7 @@ class Applications:
         field = self._asked(draft, field_id)
         if field is None or field.type is not FieldType.MULTI:
             return None
-        picked = draft.answers.get(PICKED, {}).get(field_id, [])
+        picked = self._ticked(draft, field)
         try:
             value = validate(field, ",".join(str(i) for i in picked), today=today())
         except ValidationError as error:
@@ -348,6 +414,8 @@ class Applications:
         return field if field is not None and field.id == field_id else None
 
     def _retry(self, draft: Draft, field: FormField, message: str) -> Reply:
+        if len(message) > RETRY_ECHO_LIMIT:
+            message = message[:RETRY_ECHO_LIMIT] + "…"
         asked = self.ask(draft, field)
         return Reply(f"{_e(message)}\n\n{asked.text}", asked.buttons)
 
@@ -355,7 +423,8 @@ class Applications:
         if field.must_be is not None and value != field.must_be:
             self._end(session, draft, DraftStage.DISCARDED)
             return Reply(_e(field.refusal or field.retry))
-        draft.answers = {**draft.answers, field.id: value}
+        ticks = {k: v for k, v in draft.answers.get(PICKED, {}).items() if k != field.id}
+        draft.answers = {**draft.answers, field.id: value, PICKED: ticks}
         return self._advance(session, draft, answered=field.id)
 
     def _advance(self, session: Session, draft: Draft, answered: str | None = None) -> Reply:
@@ -384,6 +453,8 @@ class Applications:
         field = self._asked(draft, field_id)
         if field is None or field_id not in draft.answers:
             return None
+        if draft.answers.get(REPLACING) == field_id:
+            draft.answers = {k: v for k, v in draft.answers.items() if k != REPLACING}
         return self._advance(session, draft, answered=field_id)
 
     # -------------------------------------------------------------- uploads
@@ -403,7 +474,8 @@ class Applications:
         field = self._current_field(draft)
         if field is None or field.type is not FieldType.UPLOAD:
             return field, texts.FORM_TEXT_EXPECTED
-        count = len(draft.answers.get(field.id) or [])
+        replacing = draft.answers.get(REPLACING) == field.id
+        count = 0 if replacing else len(draft.answers.get(field.id) or [])
         problem = validate_upload(
             field,
             kind=kind,
@@ -419,9 +491,11 @@ class Applications:
     ) -> Reply:
         session.add(attachment)
         session.flush()
-        stored = list(draft.answers.get(field.id) or [])
+        replacing = draft.answers.get(REPLACING) == field.id
+        stored = [] if replacing else list(draft.answers.get(field.id) or [])
         stored.append(attachment.id)
-        draft.answers = {**draft.answers, field.id: stored}
+        answers = {k: v for k, v in draft.answers.items() if k != REPLACING}
+        draft.answers = {**answers, field.id: stored}
         self._touch(session, draft)
         if len(stored) >= field.max_count:
             return self.finish_upload(session, draft, field.id) or self.current(draft)
@@ -435,6 +509,8 @@ class Applications:
         field = self._asked(draft, field_id)
         if field is None or field.type is not FieldType.UPLOAD:
             return self.current(draft)
+        if draft.answers.get(REPLACING) == field_id:
+            draft.answers = {k: v for k, v in draft.answers.items() if k != REPLACING}
         count = len(draft.answers.get(field_id) or [])
         if count < field.min_count and not field.optional:
             return self._retry(
@@ -493,8 +569,8 @@ class Applications:
         draft.current_field = field_id
         draft.return_to_review = True
         if field.type is FieldType.UPLOAD:
-            # New files replace the old ones.
-            draft.answers = {k: v for k, v in draft.answers.items() if k != field_id}
+            # New files replace the old ones, but only once the first arrives (保持不变 keeps).
+            draft.answers = {**draft.answers, REPLACING: field_id}
         self._touch(session, draft)
         return self.ask(draft, field)
 
@@ -561,19 +637,36 @@ class Applications:
         attachments = session.exec(
             select(Attachment).where(Attachment.draft_id == draft.id).order_by(col(Attachment.id))
         ).all()
-        kept = [a for a in attachments if a.id in self._attachment_ids(form, answers, visible)]
-        for attachment in kept:
-            attachment.case_id = case.id
-            session.add(attachment)
+        wanted = self._attachment_ids(form, answers, visible)
+        kept = [a for a in attachments if a.id in wanted]
+        for attachment in attachments:
+            if attachment.id in wanted:
+                attachment.case_id = case.id
+                session.add(attachment)
+            else:
+                session.delete(attachment)  # replaced, or of a field no longer shown
         record_event(
             session=session,
             case=case,
             actor=Actor.MEMBER,
             actor_telegram_id=member.telegram_id,
             action="filed",
-            detail={"form": form.id, "attachments": len(kept)},
+            detail={
+                "form": form.id,
+                "attachments": len(kept),
+                "consented_at": draft.consented_at.isoformat() if draft.consented_at else None,
+                "sensitive_consented_at": (
+                    draft.sensitive_consented_at.isoformat()
+                    if draft.sensitive_consented_at
+                    else None
+                ),
+                "privacy_notice": privacy_version(form),
+            },
         )
         self._send_card(session, case, draft, form, duty, member_label, kept)
+        # The case holds the answers now; the draft keeps none (nor the hidden stale ones).
+        draft.answers = {}
+        draft.current_field = None
         return Outcome(self._filed_reply(form, duty, case), case)
 
     @staticmethod
@@ -607,6 +700,7 @@ class Applications:
         enqueue(session=session, chat_id=case.staff_chat_id, text=card, case=case, track=True)
         labels = {f.id: f.label for f in form.fields}
         for index, attachment in enumerate(attachments, 1):
+            # By file id: it still works after the member deleted their message.
             enqueue(
                 session=session,
                 chat_id=case.staff_chat_id,
@@ -618,14 +712,7 @@ class Applications:
                 ),
                 case=case,
                 track=True,
-            )
-            enqueue(
-                session=session,
-                chat_id=case.staff_chat_id,
-                text="",
-                case=case,
-                track=True,
-                copy_of=(attachment.chat_id, attachment.message_id),
+                file=(attachment.kind, attachment.telegram_file_id),
             )
 
     def _filed_reply(self, form: Form, duty: Duty, case: Case) -> Reply:
@@ -666,6 +753,7 @@ class Applications:
     @staticmethod
     def _touch(session: Session, draft: Draft) -> None:
         draft.updated_at = utcnow()
+        draft.reminded_at = None  # a new deadline, and a new reminder before it
         session.add(draft)
 
     # -------------------------------------------------------------- reminders and expiry
@@ -682,9 +770,10 @@ class Applications:
         drafts = session.exec(select(Draft).where(col(Draft.stage).in_(ACTIVE_DRAFT_STAGES))).all()
         for draft in drafts:
             member = session.get(Member, draft.member_id)
-            if member is None or draft.form_id not in self.forms:
+            if member is None:
                 continue
-            title = _e(self.form(draft).title)
+            form = self.forms.get(draft.form_id)
+            title = _e(form.title) if form else texts.FORM_UNKNOWN_TITLE
             deadline = draft.updated_at + keep
             if deadline <= now:
                 paths += [
@@ -700,9 +789,9 @@ class Applications:
                     text=texts.FORM_EXPIRED.format(title=title),
                 )
                 expired += 1
-            elif deadline - remind_before <= now and draft.reminded_at is None:
+            elif form and deadline - remind_before <= now and draft.reminded_at is None:
                 draft.reminded_at = now
-                session.add(draft)
+                session.add(draft)  # not _touch: a reminder does not move the deadline
                 enqueue(
                     session=session,
                     chat_id=member.chat_id,

@@ -91,7 +91,17 @@ class Postman:
             else None
         )
         try:
-            if message.copy_from_chat_id is not None and message.copy_message_id is not None:
+            if message.file_id is not None:
+                send_file = bot.send_photo if message.file_kind == "photo" else bot.send_document
+                posted = await send_file(
+                    message.chat_id,
+                    message.file_id,
+                    caption=message.text or None,
+                    parse_mode=ParseMode.HTML,
+                    reply_parameters=reply,
+                )
+                message_id = posted.message_id
+            elif message.copy_from_chat_id is not None and message.copy_message_id is not None:
                 copied = await bot.copy_message(
                     message.chat_id,
                     message.copy_from_chat_id,
@@ -204,6 +214,9 @@ class Postman:
                     (stored.copy_from_chat_id, stored.copy_message_id)
                     if stored.copy_from_chat_id is not None and stored.copy_message_id is not None
                     else None
+                ),
+                file=(
+                    (stored.file_kind or "document", stored.file_id) if stored.file_id else None
                 ),
             )
             if case is not None and case.staff_chat_id == stored.chat_id:

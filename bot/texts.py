@@ -97,6 +97,8 @@ HANDOFF_DONE = (
 )
 HANDOFF_RELAYED = "已转给工作人员（{number}）。"
 HANDOFF_ENDED = "人工咨询 {number} 已结束。还有问题随时问我。"
+HANDOFF_CANCELLED = "好的，已取消转人工。"
+FORM_PAUSED = "您的《{title}》草稿已保存，发送 /apply 可继续填写。"
 HANDOFF_NONE_OPEN = "您当前没有进行中的人工咨询。"
 HANDOFF_CLOSED_BY_STAFF = "工作人员已结束人工咨询 {number}。感谢您的咨询，还有问题随时问我。"
 STAFF_REPLY = "<b>{union}工作人员回复</b>（{number}）：\n{text}"
@@ -128,6 +130,7 @@ TRUNCATED = "……（全文 {length} 字，已存入咨询记录）"
 
 # ------------------------------------------------------------------ applications (forms)
 BUTTON_APPLY = "在线申请：{button}"
+BUTTON_APPLY_MENU = "在线申请"
 APPLY_MENU = "可以在线办理的申请："
 APPLY_NONE = "暂无可在线办理的申请。"
 FORM_PRIVACY = (
@@ -140,10 +143,15 @@ FORM_PRIVACY = (
     "{sensitive}"
     "您同意我们按上述方式处理您的个人信息吗？"
 )
-FORM_SENSITIVE = (
-    "<b>敏感个人信息</b>：{sensitive}\n点「同意」即表示您单独同意处理上述敏感个人信息。\n"
-)
+FORM_SENSITIVE = "<b>敏感个人信息</b>：{sensitive}（下一步将单独征求您的同意）\n"
 BUTTON_CONSENT = "同意并开始填写"
+FORM_SENSITIVE_CONSENT = (
+    "<b>敏感个人信息单独同意</b>\n{sensitive}\n\n"
+    "根据《个人信息保护法》，处理敏感个人信息需要您的单独同意。您同意吗？"
+)
+BUTTON_SENSITIVE_CONSENT = "同意处理上述敏感个人信息"
+BUTTON_OTHER_FORMS = "查看其他申请"
+FORM_UNKNOWN_TITLE = "申请"
 BUTTON_NO_CONSENT = "不同意"
 FORM_NO_CONSENT = (
     "好的，未经您同意我们不会收集您的信息，本次申请已取消。"
@@ -170,6 +178,8 @@ FORM_UPLOAD_MORE = "还可以继续发送，发完后点「完成」。"
 FORM_UPLOAD_NEED = "请至少上传 {min_count} 个文件后再点「完成」。"
 FORM_UPLOAD_EXPECTED = "这一项需要上传照片或文件，请直接发送；发完后点「完成」。"
 FORM_TEXT_EXPECTED = "这一项需要文字回答，请输入文字。"
+FORM_UPLOAD_TOO_BIG = "文件超过 20 MB，无法接收。请压缩后或拍照后重新发送。"
+FORM_UPLOAD_DUPLICATE = "这个文件已经收到过了，无需重复发送。"
 FORM_UPLOAD_FAILED = "文件没有保存成功，请稍后重新发送。"
 FORM_SUMMARY = (
     "<b>请核对您的《{title}》</b>\n\n{lines}\n\n确认无误请点「提交」；需要修改请点「修改」。"

@@ -10,7 +10,7 @@ from pathlib import Path
 
 from sqlmodel import Session, col, select
 from telegram import Message, Update, User
-from telegram.error import TelegramError
+from telegram.error import BadRequest, TelegramError
 from telegram.ext import Application, CommandHandler, filters
 
 from bot import texts
@@ -20,7 +20,7 @@ from handlers.common import send
 from knowledge.answers import Button, Reply
 from knowledge.forms import display
 from storage.cases import enqueue, record_event, touch_member
-from storage.db import session_scope
+from storage.db import in_session, session_scope
 from storage.models import Actor, Attachment, Case, CaseKind, CaseStatus, Draft, Member, utcnow
 
 log = logging.getLogger(__name__)
@@ -63,7 +63,7 @@ def on_button(
     apps = svc.applications
     kind, _, rest = data.partition(":")
     if kind == "apply":
-        return apps.begin(session, member, rest)
+        return apps.begin(session, member, rest) if rest else apps.menu()
     if kind == "cases":
         return my_cases(svc, session, member)
     if kind in {"case", "wd", "wdok"}:
@@ -76,7 +76,7 @@ def on_button(
         return None
     action, args = parts[1], parts[2:]
     if action == "N" and args:  # discard this draft and start the named form
-        if not draft.stage.is_active:
+        if not draft.stage.is_active or args[0] not in apps.forms:
             return None
         apps.discard(session, draft)
         return apps.begin(session, member, args[0])
@@ -87,7 +87,7 @@ def on_button(
     if action in {"ok", "no"}:
         return apps.consent(session, draft, agreed=action == "ok")
     if action == "K":
-        return apps.current(draft)
+        return apps.resume(session, draft)
     if action == "X":
         return apps.discard(session, draft)
     if action == "o":
@@ -156,6 +156,11 @@ async def on_upload(svc: Services, context: Context, message: Message, user: Use
     try:
         telegram_file = await context.bot.get_file(file_id)
         content = bytes(await telegram_file.download_as_bytearray())
+    except BadRequest as error:
+        if "too big" in error.message.lower():  # the Bot API downloads at most 20 MB
+            return Reply(texts.FORM_UPLOAD_TOO_BIG)
+        log.warning("download refused: %s", type(error).__name__)
+        return Reply(texts.FORM_UPLOAD_FAILED)
     except TelegramError as error:
         log.warning("download failed: %s", type(error).__name__)
         return Reply(texts.FORM_UPLOAD_FAILED)
@@ -165,7 +170,8 @@ async def on_upload(svc: Services, context: Context, message: Message, user: Use
     target.parent.mkdir(parents=True, exist_ok=True)
     if not target.exists():
         target.write_bytes(content)
-    with session_scope(svc.engine) as session:
+
+    def store(session: Session) -> Reply | None:
         draft = session.get(Draft, draft_id)
         if draft is None or not draft.stage.is_active:
             return None
@@ -174,6 +180,13 @@ async def on_upload(svc: Services, context: Context, message: Message, user: Use
         )
         if field is None or problem is not None:
             return Reply(problem or texts.FORM_UPLOAD_FAILED)
+        duplicate = session.exec(
+            select(Attachment)
+            .where(Attachment.draft_id == draft.id)
+            .where(Attachment.telegram_file_unique_id == unique_id)
+        ).first()
+        if duplicate is not None and duplicate.id in (draft.answers.get(field.id) or []):
+            return Reply(texts.FORM_UPLOAD_DUPLICATE, svc.applications.ask(draft, field).buttons)
         attachment = Attachment(
             draft_id=draft.id or 0,
             field_id=field.id,
@@ -189,6 +202,8 @@ async def on_upload(svc: Services, context: Context, message: Message, user: Use
             path=str(relative),
         )
         return svc.applications.add_attachment(session, draft, field, attachment)
+
+    return in_session(svc.engine, store)
 
 
 def _attachment_of(

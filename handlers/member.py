@@ -20,8 +20,8 @@ from knowledge import answers
 from knowledge.answers import Reply
 from knowledge.catalogue import Aspect
 from storage.cases import open_consultation, record_miss, touch_member
-from storage.db import session_scope
-from storage.models import Actor, Member, MissReason, utcnow
+from storage.db import in_session, session_scope
+from storage.models import Actor, Case, Draft, Member, MissReason, utcnow
 
 PRIVATE = filters.ChatType.PRIVATE
 FORM_BUTTONS = {"apply", "fm", "cases", "case", "wd", "wdok"}
@@ -72,8 +72,17 @@ def _member(update: Update) -> tuple[User, Message] | None:
 async def start(update: Update, context: Context) -> None:
     if (message := update.effective_message) is None:
         return
-    union = services(context).settings.union_name
+    svc = services(context)
+    union = svc.settings.union_name
     await message.reply_html(texts.WELCOME.format(union=html.escape(union)), do_quote=False)
+    if (user := update.effective_user) is None:
+        return
+    with session_scope(svc.engine) as session:
+        member = touch_member(session=session, telegram_id=user.id, chat_id=message.chat_id)
+        draft = svc.applications.active_draft(session, member)
+        offer = svc.applications.resume_offer(draft) if draft is not None else None
+    if offer is not None:  # back after a while: continue the application, or discard it
+        await send(message, offer)
 
 
 async def help_command(update: Update, context: Context) -> None:
@@ -103,35 +112,51 @@ async def text(update: Update, context: Context) -> None:
         return
     user, message = found
     question = message.text or ""
-    with session_scope(svc.engine) as session:
-        member = touch_member(session=session, telegram_id=user.id, chat_id=message.chat_id)
-        if (draft := svc.applications.active_draft(session, member)) is not None:
-            reply = forms.on_text(svc, session, draft, question)
-        elif (case := open_consultation(session=session, member=member)) is not None:
-            relay_to_staff(session=session, case=case, text=question)
-            reply = Reply(texts.HANDOFF_RELAYED.format(number=case.number), _end_button())
-        elif member.awaiting_handoff:
-            reply = _hand_over(svc, session, member, user, question, member.handoff_duty)
-        elif (route := svc.router.route(question)).topic == HUMAN_INTENT:
-            reply = _handoff_or_ask(svc, session, member, user, None)
-        else:
-            said = answers.answer(
-                svc.catalogue,
-                route,
-                confident_score=svc.settings.confident_score,
-                union=svc.settings.union_name,
-                apply=svc.apply_links(),
-            )
-            if said.miss is not None:
-                reason = MissReason(said.miss.value)
-                record_miss(session=session, question=question, reason=reason, guess=said.guess)
-            member.pending_question = question if route.kind != "smalltalk" else None
-            member.pending_question_at = utcnow()
-            confident = route.duty is not None and route.score >= svc.settings.confident_score
-            member.pending_duty = route.duty if confident else None
-            session.add(member)
-            reply = said.reply
+    reply = in_session(svc.engine, lambda session: _on_text(svc, session, user, message, question))
     await send(message, reply)
+
+
+def _focus(svc: Services, session: Session, member: Member) -> Draft | Case | None:
+    """What the member's text is for: the form or the consultation touched last, if any."""
+    draft = svc.applications.active_draft(session, member)
+    case = open_consultation(session=session, member=member)
+    if draft is not None and case is not None:
+        return draft if draft.updated_at >= case.updated_at else case
+    return draft or case
+
+
+def _on_text(
+    svc: Services, session: Session, user: User, message: Message, question: str
+) -> Reply:
+    member = touch_member(session=session, telegram_id=user.id, chat_id=message.chat_id)
+    focus = None if member.awaiting_handoff else _focus(svc, session, member)
+    if member.awaiting_handoff:
+        reply = _hand_over(svc, session, member, user, question, member.handoff_duty)
+    elif isinstance(focus, Draft):
+        reply = forms.on_text(svc, session, focus, question)
+    elif isinstance(focus, Case):
+        relay_to_staff(session=session, case=focus, text=question)
+        reply = Reply(texts.HANDOFF_RELAYED.format(number=focus.number), _end_button())
+    elif (route := svc.router.route(question)).topic == HUMAN_INTENT:
+        reply = _handoff_or_ask(svc, session, member, user, None)
+    else:
+        said = answers.answer(
+            svc.catalogue,
+            route,
+            confident_score=svc.settings.confident_score,
+            union=svc.settings.union_name,
+            apply=svc.apply_links(),
+        )
+        if said.miss is not None:
+            reason = MissReason(said.miss.value)
+            record_miss(session=session, question=question, reason=reason, guess=said.guess)
+        member.pending_question = question if route.kind != "smalltalk" else None
+        member.pending_question_at = utcnow()
+        confident = route.duty is not None and route.score >= svc.settings.confident_score
+        member.pending_duty = route.duty if confident else None
+        session.add(member)
+        reply = said.reply
+    return reply
 
 
 async def media(update: Update, context: Context) -> None:
@@ -140,18 +165,24 @@ async def media(update: Update, context: Context) -> None:
     if (found := _member(update)) is None:
         return
     user, message = found
-    if (form_reply := await forms.on_upload(svc, context, message, user)) is not None:
+    with session_scope(svc.engine) as session:
+        member = touch_member(session=session, telegram_id=user.id, chat_id=message.chat_id)
+        focus = _focus(svc, session, member)
+    if isinstance(focus, Draft) and (
+        form_reply := await forms.on_upload(svc, context, message, user)
+    ):
         await send(message, form_reply)
         return
     with session_scope(svc.engine) as session:
         member = touch_member(session=session, telegram_id=user.id, chat_id=message.chat_id)
-        if (draft := svc.applications.active_draft(session, member)) is not None:
+        focus = _focus(svc, session, member)
+        if isinstance(focus, Draft):
             # Stickers, voice … while a form is open: repeat what the form is asking.
-            asked = svc.applications.current(draft)
+            asked = svc.applications.current(focus)
             reply = Reply(f"{texts.FORM_TEXT_EXPECTED}\n\n{asked.text}", asked.buttons)
             await send(message, reply)
             return
-        case = open_consultation(session=session, member=member)
+        case = focus
         if case is not None:
             # The copy carries the caption; it is not sent again as text.
             relay_to_staff(
@@ -195,7 +226,12 @@ def _hand_over(
         duty_id=duty_id,
         staff_chat_id=svc.settings.staff_chat_for(duty.department if duty else None),
     )
-    return Reply(texts.HANDOFF_DONE.format(number=case.number), _end_button())
+    text = texts.HANDOFF_DONE.format(number=case.number)
+    if (draft := svc.applications.active_draft(session, member)) is not None:
+        text += "\n" + texts.FORM_PAUSED.format(
+            title=html.escape(svc.applications.form(draft).title)
+        )
+    return Reply(text, _end_button())
 
 
 async def _human(svc: Services, user: User, chat_id: int, duty_id: str | None) -> Reply:
@@ -235,12 +271,19 @@ async def human_command(update: Update, context: Context) -> None:
 
 
 async def _end(svc: Services, user: User, chat_id: int, *, forms_too: bool = False) -> Reply:
+    """/cancel: stop what the member is doing now: a form, a 转人工 not yet asked, or a
+    consultation (the one touched last when there are both)."""
     with session_scope(svc.engine) as session:
         member = touch_member(session=session, telegram_id=user.id, chat_id=chat_id)
-        if forms_too and (draft := svc.applications.active_draft(session, member)) is not None:
-            return svc.applications.discard(session, draft)
-        member.awaiting_handoff = False
-        session.add(member)
+        if member.awaiting_handoff:
+            member.awaiting_handoff = False
+            member.handoff_duty = None
+            session.add(member)
+            if forms_too:
+                return Reply(texts.HANDOFF_CANCELLED)
+        focus = _focus(svc, session, member)
+        if forms_too and isinstance(focus, Draft):
+            return svc.applications.discard(session, focus)
         case = open_consultation(session=session, member=member)
         if case is None or not end_consultation(
             session=session, case=case, actor=Actor.MEMBER, actor_telegram_id=user.id
@@ -273,9 +316,12 @@ async def button(update: Update, context: Context) -> None:
     reply: Reply | None = None
     new_message = False
     if kind in FORM_BUTTONS:
-        with session_scope(svc.engine) as session:
+
+        def press(session: Session) -> Reply | None:
             member = touch_member(session=session, telegram_id=user.id, chat_id=chat_id)
-            reply = forms.on_button(svc, session, member, user, data)
+            return forms.on_button(svc, session, member, user, data)
+
+        reply = in_session(svc.engine, press)
         # A form moves on in new messages (the chat keeps what was asked and answered);
         # ticking a multiple choice updates its own message.
         new_message = kind == "apply" or (kind == "fm" and rest.split(":")[1:2] != ["t"])

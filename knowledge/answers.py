@@ -191,7 +191,7 @@ def menu_root(catalogue: Catalogue) -> Reply:
             for department in catalogue.departments()
         )
     )
-    rows.append((Button(texts.BUTTON_HUMAN, CB_HUMAN),))
+    rows.append((Button(texts.BUTTON_APPLY_MENU, "apply:"), Button(texts.BUTTON_HUMAN, CB_HUMAN)))
     return Reply(texts.MENU_TITLE, tuple(rows))
 
 

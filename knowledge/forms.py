@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 import phonenumbers
+from stdnum import luhn
 from stdnum.cn import ric, uscc
 from stdnum.exceptions import InvalidChecksum, InvalidComponent, InvalidFormat, InvalidLength
 from stdnum.exceptions import ValidationError as StdnumValidationError
@@ -100,6 +101,7 @@ class FieldType(StrEnum):
     YESNO = "yesno"
     UPLOAD = "upload"
     LONG_TEXT = "long_text"
+    CARD_NUMBER = "card_number"  # a bank card number (the service card): Luhn-checked, masked
 
 
 class FormError(ValueError):
@@ -505,6 +507,8 @@ def validate(field: FormField, text: str, *, today: date) -> Any:
             return _validate_phone(field, cleaned)
         case FieldType.USCC:
             return _validate_uscc(field, cleaned)
+        case FieldType.CARD_NUMBER:
+            return _validate_card_number(field, cleaned)
         case FieldType.CHOICE:
             return _validate_choice(field, cleaned)
         case FieldType.MULTI:
@@ -559,13 +563,22 @@ def _validate_text(field: FormField, text: str) -> str:
     return text
 
 
+# Words of a question, not of a name: a member asking something where the name is asked.
+_NOT_A_NAME = re.compile(r"[?？吗呢]|怎么|什么|咋|如何|为啥|请问|上一|返回|取消|跳过")
+CHINESE_NAME_MAX = 6  # without a ·: 欧阳娜娜 and the like; longer names carry a ·
+
+
 def _validate_name(field: FormField, text: str) -> str:
     if any(char.isdigit() for char in text):
         raise _reject(field, "姓名中不能含有数字。")
+    if _NOT_A_NAME.search(text):
+        raise _reject(field, "这看起来不像姓名。")
     if re.search(f"[{_CJK}]", text):
         name = _NAME_DOTS.sub("·", re.sub(r"\s+", "", text))
         if not _CHINESE_NAME.fullmatch(name):
             raise _reject(field, "姓名中含有无法识别的符号。")
+        if "·" not in name and len(name) > CHINESE_NAME_MAX:
+            raise _reject(field, f"姓名一般不超过{CHINESE_NAME_MAX}个字，请只填写姓名。")
     else:
         name = re.sub(r"\s+", " ", text)
         if not _LATIN_NAME.fullmatch(name):
@@ -573,6 +586,17 @@ def _validate_name(field: FormField, text: str) -> str:
     if not 2 <= len(name) <= 20:
         raise _reject(field, f"姓名应为2至20个字，您输入了{len(name)}个字。")
     return name
+
+
+def _validate_card_number(field: FormField, text: str) -> str:
+    digits = re.sub(r"[\s-]", "", unicodedata.normalize("NFKC", text))
+    if not digits.isdigit():
+        raise _reject(field, "卡号只能由数字组成。")
+    if not 16 <= len(digits) <= 19:
+        raise _reject(field, f"卡号应为16至19位数字，您输入了{len(digits)}位。")
+    if not luhn.is_valid(digits):
+        raise _reject(field, "卡号的校验位不对，请对照卡面核对。")
+    return digits
 
 
 def _validate_id_number(field: FormField, text: str, today: date) -> str:
@@ -880,7 +904,14 @@ def display(field: FormField, value: Any, *, masked: bool = False) -> str:
             return mask_id_number(str(value)) if masked else str(value)
         case FieldType.PHONE:
             return mask_phone(str(value)) if masked else format_phone(str(value))
+        case FieldType.CARD_NUMBER:
+            return mask_card_number(str(value)) if masked else str(value)
     return str(value)
+
+
+def mask_card_number(value: str) -> str:
+    """6217 **** **** 1234: the bank and the last four digits only."""
+    return f"{value[:4]} **** **** {value[-4:]}" if len(value) > 8 else "****"
 
 
 def _format_date(iso: str) -> str:

@@ -78,6 +78,7 @@ def enqueue(
     reply_to_message_id: int | None = None,
     track: bool = False,
     copy_of: tuple[int, int] | None = None,
+    file: tuple[str, str] | None = None,
 ) -> OutboxMessage:
     """A message owed to a chat, stored in the same transaction as the change behind it."""
     message = OutboxMessage(
@@ -89,6 +90,8 @@ def enqueue(
         track=track,
         copy_from_chat_id=copy_of[0] if copy_of else None,
         copy_message_id=copy_of[1] if copy_of else None,
+        file_kind=file[0] if file else None,
+        file_id=file[1] if file else None,
     )
     session.add(message)
     session.flush()

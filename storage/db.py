@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
+from sqlalchemy.orm.exc import StaleDataError
 from sqlmodel import Session, create_engine
 
 from storage import models as _models  # noqa: F401  (registers the tables)
+
+T = TypeVar("T")
 
 
 def make_engine(url: str, *, migrate: bool = True) -> Engine:
@@ -49,3 +52,16 @@ def session_scope(engine: Engine) -> Iterator[Session]:
         except BaseException:
             session.rollback()
             raise
+
+
+def in_session(engine: Engine, work: Callable[[Session], T], *, attempts: int = 3) -> T:
+    """Run `work` as one unit of work, again if a draft changed under it (StaleDataError:
+    another process, or an album of photos, saved the same draft in between)."""
+    for attempt in range(attempts):
+        try:
+            with session_scope(engine) as session:
+                return work(session)
+        except StaleDataError:
+            if attempt == attempts - 1:
+                raise
+    raise AssertionError("unreachable")

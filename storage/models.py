@@ -7,6 +7,7 @@ from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import JSON, BigInteger, Column, UniqueConstraint
+from sqlalchemy.orm import declared_attr
 from sqlmodel import Field, SQLModel
 
 
@@ -103,9 +104,19 @@ ACTIVE_DRAFT_STAGES = {DraftStage.CONSENT, DraftStage.FILLING, DraftStage.REVIEW
 
 
 class Draft(SQLModel, table=True):
-    """An application being filled in: every validated answer is saved at once."""
+    """An application being filled in: every validated answer is saved at once.
+
+    `version` makes each save conditional on nobody having saved in between (two bot
+    processes, or an album of photos arriving at once): SQLAlchemy raises StaleDataError then.
+    """
 
     id: int | None = Field(default=None, primary_key=True)
+    version: int = Field(default=0)
+
+    @declared_attr.directive
+    def __mapper_args__(cls) -> dict[str, Any]:
+        return {"version_id_col": cls.__table__.c.version}  # type: ignore[attr-defined]
+
     member_id: int = Field(foreign_key="member.id", index=True)
     form_id: str
     stage: DraftStage = Field(default=DraftStage.CONSENT, index=True)
@@ -114,6 +125,8 @@ class Draft(SQLModel, table=True):
     current_field: str | None = None
     return_to_review: bool = False
     consented_at: datetime | None = None
+    # Separate, explicit consent to sensitive personal information (health), where asked.
+    sensitive_consented_at: datetime | None = None
     created_at: datetime = Field(default_factory=utcnow)
     updated_at: datetime = Field(default_factory=utcnow)
     reminded_at: datetime | None = None
@@ -179,6 +192,9 @@ class OutboxMessage(SQLModel, table=True):
     # Set for a relayed photo or file: copyMessage of this message instead of the text.
     copy_from_chat_id: int | None = Field(default=None, sa_column=Column(BigInteger))
     copy_message_id: int | None = None
+    # Set for a stored attachment: sent by its Telegram file id, with `text` as the caption.
+    file_id: str | None = None
+    file_kind: str | None = None  # photo | document
     case_id: int | None = Field(default=None, foreign_key="case.id", index=True)
     # Kept with the case as a relay target (staff replies to it reach the member).
     track: bool = False

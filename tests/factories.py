@@ -42,3 +42,11 @@ def make_uscc(seed: int = 1) -> str:
 def make_mobile(n: int = 0) -> str:
     """13900000000, 13900000001 …: a plausible range that tests never call."""
     return f"1390000{n:04d}"
+
+
+def make_card_number(n: int = 0, prefix: str = "621700") -> str:
+    """A synthetic 19-digit card number with a valid Luhn check digit (no real card)."""
+    from stdnum import luhn
+
+    body = f"{prefix}{n:012d}"
+    return body + luhn.calc_check_digit(body)

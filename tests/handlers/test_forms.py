@@ -15,7 +15,7 @@ from bot.fake_telegram import FakeUser, make_jpeg
 from bot.services import SERVICES_KEY, Services
 from knowledge.forms import FieldType, Form, FormField
 from storage.models import Attachment, Case, CaseStatus, Draft, DraftStage
-from tests.factories import make_id_number, make_mobile, make_uscc
+from tests.factories import make_card_number, make_id_number, make_mobile, make_uscc
 from tests.handlers.conftest import DEMOCRATIC, ORGANIZATION, PUBLICITY, RIGHTS, Harness
 
 NUMBER = re.compile(r"HD-\d{4}-\d{6}")
@@ -58,6 +58,8 @@ def _text_for(field: FormField, person: int) -> str:
         return make_mobile(person)
     if field.type is FieldType.USCC:
         return make_uscc(person + 1)
+    if field.type is FieldType.CARD_NUMBER:
+        return make_card_number(person)
     if field.type is FieldType.NUMBER:
         low = int(field.minimum or 0)
         return str(max(low, 1) if field.maximum is None or field.maximum >= 1 else low)
@@ -124,6 +126,8 @@ async def start(harness: Harness, form: Form, user: FakeUser | None = None) -> d
     privacy = harness.last(user.id)
     assert "个人信息告知" in privacy["text"]
     await harness.press("同意并开始填写", user)
+    if "同意处理上述敏感个人信息" in _buttons(harness.last(user.id)):
+        await harness.press("同意处理上述敏感个人信息", user)  # health data: its own consent
     return privacy
 
 
@@ -177,7 +181,7 @@ async def test_every_form_end_to_end(harness: Harness, form_id: str) -> None:
     # Personal data on the card is masked.
     for field in form.fields:
         value = (case.answers or {}).get(field.id)
-        if field.type in (FieldType.ID_NUMBER, FieldType.PHONE) and value:
+        if field.type in (FieldType.ID_NUMBER, FieldType.PHONE, FieldType.CARD_NUMBER) and value:
             digits = str(value).removeprefix("+86")
             assert digits not in card["text"], f"{field.id} is masked on the card"
 
@@ -491,3 +495,232 @@ async def test_returning_after_a_pause_is_offered_continue_or_discard(harness: H
 def test_applications_know_every_form(harness: Harness) -> None:
     apps: Applications = _svc(harness).applications
     assert sorted(apps.forms) == sorted(FORM_IDS)
+
+
+async def test_the_menu_offers_applications_and_start_offers_a_draft(harness: Harness) -> None:
+    await harness.say("/menu")
+    listing = await harness.press("在线申请")
+    assert "可以在线办理的申请" in listing["text"]
+    await harness.press(_forms(harness)["hardship_aid"].title)
+    await harness.press("同意并开始填写")
+    await harness.say("/start")
+    offer = harness.last(harness.member.id)
+    assert "未完成的《困难职工帮扶申请》" in offer["text"] or "未完成" in offer["text"]
+    discarded = await harness.press("放弃申请")
+    assert "已取消" in discarded["text"]
+
+
+async def test_human_mid_form_files_a_consultation_and_keeps_the_draft(harness: Harness) -> None:
+    form = _forms(harness)["service_card"]
+    await start(harness, form)
+    await harness.press("是")
+    asked = await harness.say("/human")
+    assert "描述您要咨询的问题" in asked["text"]
+    done = await harness.say("我想问一下会员卡多久能办好")
+    assert NUMBER.search(done["text"]) and "草稿已保存" in done["text"]
+    draft = _draft(harness)
+    assert draft is not None and "name" not in draft.answers, "the question is not a name"
+    assert "多久能办好" in harness.last(RIGHTS)["text"]
+    relayed = await harness.say("另外年审什么时候")
+    assert "已转给工作人员" in relayed["text"]
+    # Back to the form: the text is an answer again.
+    await harness.say("/apply")
+    await harness.press("继续填写")
+    await harness.say("张测试")
+    assert _draft(harness).answers["name"] == "张测试"  # type: ignore[union-attr]
+
+
+async def test_cancel_after_human_only_cancels_the_handoff(harness: Harness) -> None:
+    await harness.say("/human")
+    cancelled = await harness.say("/cancel")
+    assert "已取消转人工" in cancelled["text"]
+    answer = await harness.say("你好")
+    assert "有什么可以帮您" in answer["text"]
+    with Session(harness.engine) as session:
+        assert session.exec(select(Case)).all() == []
+
+
+async def test_health_data_needs_its_own_consent_which_is_recorded(harness: Harness) -> None:
+    form = _forms(harness)["hardship_aid"]
+    await harness.say("/apply")
+    await harness.press(form.title)
+    second = await harness.press("同意并开始填写")
+    assert "单独同意" in second["text"]
+    refused = await harness.press("不同意")
+    assert "不会收集" in refused["text"]
+    assert _draft(harness).stage is DraftStage.DISCARDED  # type: ignore[union-attr]
+
+    await start(harness, form)  # both consents this time
+    await fill(harness, form)
+    await harness.press("提交")
+    from storage.models import CaseEvent
+
+    with Session(harness.engine) as session:
+        filed = session.exec(select(CaseEvent).where(CaseEvent.action == "filed")).one()
+    assert filed.detail["consented_at"] and filed.detail["sensitive_consented_at"]
+    assert len(filed.detail["privacy_notice"]) == 12
+
+
+async def test_submitting_leaves_no_personal_data_on_the_draft(harness: Harness) -> None:
+    form = _forms(harness)["safety_report"]
+    await start(harness, form)
+    await fill(harness, form, yes=False)  # named first …
+    await harness.press("修改")
+    await harness.press(form.field("anonymous").label)
+    await harness.press("是")  # … then anonymous: the name and phone must not be kept
+    await harness.press("提交")
+    draft = _draft(harness)
+    assert draft is not None and draft.stage is DraftStage.SUBMITTED and draft.answers == {}
+    with Session(harness.engine) as session:
+        case = session.exec(select(Case)).one()
+    assert "reporter_name" not in (case.answers or {})
+    assert "reporter_phone" not in (case.answers or {})
+
+
+async def test_editing_an_upload_keeps_the_files_until_new_ones_arrive(harness: Harness) -> None:
+    form = _forms(harness)["service_card"]
+    await start(harness, form)
+    await fill(harness, form)
+    await harness.press("修改")
+    await harness.press(form.field("id_card_photo").label)
+    kept = await harness.press("保持不变")
+    assert kept["text"].startswith("请核对") and "1 个文件" in kept["text"]
+    await harness.press("修改")
+    await harness.press(form.field("id_card_photo").label)
+    await harness.process(
+        harness.fake.user_message(harness.member, photo=make_jpeg(300, 200), enqueue=False)
+    )
+    await harness.press("完成")
+    await harness.press("提交")
+    with Session(harness.engine) as session:
+        attachments = session.exec(select(Attachment)).all()
+    assert len(attachments) == 1, "the replaced photo is gone"
+    assert attachments[0].case_id is not None
+
+
+async def test_multiple_choice_ticks_show_the_saved_answer(harness: Harness) -> None:
+    form = _forms(harness)["hardship_aid"]
+    await start(harness, form)
+    await fill(harness, form)
+    await harness.press("修改")
+    edit = await harness.press(form.field("causes").label)
+    ticked = [label for label in _buttons(edit) if label.startswith("✅")]
+    assert ticked == [
+        f"✅ {form.field('causes').options[0]}",
+        f"✅ {form.field('causes').options[-1]}",
+    ]
+
+
+async def test_typed_navigation_words(harness: Harness) -> None:
+    form = _forms(harness)["service_card"]
+    await start(harness, form)
+    await harness.press("是")
+    await harness.say("张测试")
+    back = await harness.say("上一项")
+    assert "姓名" in back["text"]
+    cancelled = await harness.say("取消")
+    assert "已取消" in cancelled["text"]
+
+
+async def test_a_huge_wrong_answer_gets_a_short_retry(harness: Harness) -> None:
+    form = _forms(harness)["hardship_aid"]
+    await start(harness, form)
+    for _ in range(5):
+        await harness.say({"name": "张测试"}.get(_draft(harness).current_field or "", "x"))  # type: ignore[union-attr]
+        if _draft(harness).current_field == "household_size":  # type: ignore[union-attr]
+            break
+    draft = _draft(harness)
+    while draft is not None and draft.current_field != "household_size":
+        field = form.field(draft.current_field or "")
+        if field.type is FieldType.YESNO:
+            await harness.press("否")
+        else:
+            await harness.say(_text_for(field, 0))
+        draft = _draft(harness)
+    retry = await harness.say("甲" * 4096)
+    assert len(retry["text"]) < 1500
+
+
+async def test_the_same_photo_twice_is_kept_once(harness: Harness) -> None:
+    form = _forms(harness)["hardship_aid"]
+    await start(harness, form)
+    draft = _draft(harness)
+    while draft is not None and draft.current_field != "documents":
+        field = form.field(draft.current_field or "")
+        if field.type is FieldType.YESNO:
+            await harness.press("否")
+        elif field.type is FieldType.MULTI:
+            await harness.press(field.options[0])
+            await harness.press("完成")
+        else:
+            await harness.say(_text_for(field, 0))
+        draft = _draft(harness)
+    update = harness.fake.user_message(harness.member, photo=make_jpeg(320, 240), enqueue=False)
+    await harness.process(update)
+    await harness.process(update)  # delivered twice
+    assert "已经收到过" in harness.last(harness.member.id)["text"]
+    assert len(_draft(harness).answers["documents"]) == 1  # type: ignore[union-attr]
+
+
+async def test_a_reminder_again_after_the_member_carries_on(harness: Harness) -> None:
+    from datetime import timedelta
+
+    from bot.app import sweep_drafts
+    from storage.models import utcnow
+
+    form = _forms(harness)["service_card"]
+    await start(harness, form)
+    svc = _svc(harness)
+
+    def age(days: float) -> None:
+        with Session(harness.engine) as session:
+            draft = session.exec(select(Draft)).one()
+            draft.updated_at = utcnow() - timedelta(days=days)
+            session.add(draft)
+            session.commit()
+
+    age(6.5)
+    assert sweep_drafts(svc) == (1, 0)
+    await harness.press("是")  # the member carries on: a new deadline
+    age(6.5)
+    assert sweep_drafts(svc) == (1, 0), "reminded again before the new deadline"
+
+
+def test_two_processes_saving_one_draft_do_not_lose_an_answer(harness: Harness) -> None:
+    from sqlalchemy.orm.exc import StaleDataError
+
+    from storage.db import in_session
+
+    form = _forms(harness)["service_card"]
+    apps = _svc(harness).applications
+    with Session(harness.engine) as session:
+        from storage.models import Member
+
+        member = Member(telegram_id=1234, chat_id=1234)
+        session.add(member)
+        session.commit()
+        draft = Draft(member_id=member.id or 0, form_id=form.id, stage=DraftStage.FILLING)
+        session.add(draft)
+        session.commit()
+        draft_id = draft.id
+    with Session(harness.engine) as first, Session(harness.engine) as second:
+        a, b = first.get(Draft, draft_id), second.get(Draft, draft_id)
+        assert a is not None and b is not None
+        a.answers = {**a.answers, "in_service": True}
+        first.add(a)
+        first.commit()
+        b.answers = {**b.answers, "name": "张测试"}
+        second.add(b)
+        with pytest.raises(StaleDataError):
+            second.commit()  # b was read before a's save: refused, not overwritten
+
+    def save_name(session: Session) -> None:
+        stored = session.get(Draft, draft_id)
+        assert stored is not None
+        stored.answers = {**stored.answers, "name": "张测试"}
+        session.add(stored)
+
+    in_session(harness.engine, save_name)
+    with Session(harness.engine) as session:
+        assert session.get(Draft, draft_id).answers == {"in_service": True, "name": "张测试"}  # type: ignore[union-attr]
+    assert apps.forms["service_card"].id == "service_card"

@@ -27,7 +27,7 @@ from knowledge.forms import (
     validate,
     validate_upload,
 )
-from tests.factories import make_id_number, make_mobile, make_uscc
+from tests.factories import make_card_number, make_id_number, make_mobile, make_uscc
 
 TODAY = date(2026, 11, 23)
 MB = 1024 * 1024
@@ -277,7 +277,8 @@ def test_text_lengths_and_cleaning(forms: dict[str, Form]) -> None:
 def test_optional_field_can_be_skipped(forms: dict[str, Form]) -> None:
     card = forms["service_card_review"].field("card_number")
     assert ok(card, "跳过") is None
-    assert ok(card, "6222 0000 1234 5678") == "6222 0000 1234 5678"
+    number = make_card_number(3)
+    assert ok(card, " ".join(number[i : i + 4] for i in range(0, 19, 4))) == number
     assert "16" in refused(card, "6222")
     required = forms["service_card"].field("unit")
     assert "至少" in refused(required, "无")
@@ -502,3 +503,37 @@ def test_form_ids_are_unique_across_files(tmp_path: Path) -> None:
     write_form(tmp_path / "forms", GOOD_FORM, "b.toml")
     with pytest.raises(FormError, match=r"^b\.toml: form id 'test_form' is already used"):
         load_forms(tmp_path / "forms", duties=["3.2"])
+
+
+def test_card_number_is_luhn_checked_and_masked() -> None:
+    from datetime import date as _date
+
+    from knowledge.forms import FieldType, FormField, ValidationError, display, validate
+    from tests.factories import make_card_number
+
+    field = FormField(
+        id="card", type=FieldType.CARD_NUMBER, label="卡号", prompt="p", help="h", retry="r"
+    )
+    good = make_card_number(7)
+    spaced = " ".join(good[i : i + 4] for i in range(0, len(good), 4))
+    assert validate(field, spaced, today=_date(2026, 11, 24)) == good
+    assert display(field, good, masked=True) == f"{good[:4]} **** **** {good[-4:]}"
+    wrong = good[:-1] + str((int(good[-1]) + 1) % 10)
+    for bad in (wrong, "1234", "我不记得卡号了但是你们可以查一下吧"):
+        with pytest.raises(ValidationError):
+            validate(field, bad, today=_date(2026, 11, 24))
+
+
+@pytest.mark.parametrize(
+    "text", ["会员卡怎么办理", "上一项", "请问要填什么？", "张三丰李四王五赵六"]
+)
+def test_a_question_is_not_a_name(text: str) -> None:
+    from datetime import date as _date
+
+    from knowledge.forms import FieldType, FormField, ValidationError, validate
+
+    field = FormField(id="n", type=FieldType.NAME, label="姓名", prompt="p", help="h", retry="r")
+    with pytest.raises(ValidationError):
+        validate(field, text, today=_date(2026, 11, 24))
+    assert validate(field, "欧阳娜娜", today=_date(2026, 11, 24)) == "欧阳娜娜"
+    assert validate(field, "阿依古丽·买买提", today=_date(2026, 11, 24)) == "阿依古丽·买买提"

@@ -53,6 +53,7 @@ def upgrade() -> None:
     op.create_table(
         "draft",
         sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("version", sa.Integer(), nullable=False),
         sa.Column("member_id", sa.Integer(), nullable=False),
         sa.Column("form_id", sqlmodel.sql.sqltypes.AutoString(), nullable=False),
         sa.Column(
@@ -72,6 +73,7 @@ def upgrade() -> None:
         sa.Column("current_field", sqlmodel.sql.sqltypes.AutoString(), nullable=True),
         sa.Column("return_to_review", sa.Boolean(), nullable=False),
         sa.Column("consented_at", sqlmodel.sql.sqltypes.UTCDateTime(), nullable=True),
+        sa.Column("sensitive_consented_at", sqlmodel.sql.sqltypes.UTCDateTime(), nullable=True),
         sa.Column("created_at", sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
         sa.Column("updated_at", sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
         sa.Column("reminded_at", sqlmodel.sql.sqltypes.UTCDateTime(), nullable=True),
@@ -204,6 +206,8 @@ def upgrade() -> None:
         sa.Column("reply_to_message_id", sa.Integer(), nullable=True),
         sa.Column("copy_from_chat_id", sa.BigInteger(), nullable=True),
         sa.Column("copy_message_id", sa.Integer(), nullable=True),
+        sa.Column("file_id", sqlmodel.sql.sqltypes.AutoString(), nullable=True),
+        sa.Column("file_kind", sqlmodel.sql.sqltypes.AutoString(), nullable=True),
         sa.Column("case_id", sa.Integer(), nullable=True),
         sa.Column("track", sa.Boolean(), nullable=False),
         sa.Column(

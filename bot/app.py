@@ -28,6 +28,7 @@ from bot.settings import Settings
 from handlers import errors, forms, groups, member, staff
 from knowledge.forms import load_forms
 from knowledge.router import Router, build_router
+from storage.cases import purge_closed_cases
 from storage.db import make_engine, session_scope
 from storage.models import Attachment, utcnow
 
@@ -118,7 +119,8 @@ async def _sweep_job(context: ContextTypes.DEFAULT_TYPE) -> None:
 
 
 def sweep_drafts(svc: Services) -> tuple[int, int]:
-    """Remind of drafts about to expire, expire old ones, and delete files nobody needs."""
+    """Remind of drafts about to expire, expire old ones, empty cases past their keeping
+    time, and delete files nobody needs."""
     settings = svc.settings
     with session_scope(svc.engine) as session:
         reminded, expired, _paths = svc.applications.sweep(
@@ -126,6 +128,10 @@ def sweep_drafts(svc: Services) -> tuple[int, int]:
             now=utcnow(),
             keep=timedelta(days=settings.draft_keep_days),
             remind_before=timedelta(hours=settings.draft_remind_before_hours),
+        )
+    with session_scope(svc.engine) as session:
+        purge_closed_cases(
+            session=session, now=utcnow(), keep=timedelta(days=settings.case_keep_days)
         )
     with session_scope(svc.engine) as session:
         purge_orphan_files(session, svc.files_dir)

@@ -49,7 +49,10 @@ CHINA = ZoneInfo("Asia/Shanghai")
 PICKED = "__picked__"  # answers[PICKED][field]: options ticked so far on a multiple choice
 REPLACING = "__replacing__"  # an upload field being redone from the summary: old files stay
 # until the first new one arrives
-INTERNAL = {PICKED, REPLACING}
+PROFILE = "__profile__"  # the member's remembered answers, offered as a button
+INTERNAL = {PICKED, REPLACING, PROFILE}
+# Answers a member may have remembered for the next application: their own, not a nominee's.
+PROFILE_FIELDS = ("name", "phone", "unit", "grassroots_union")
 RETRY_ECHO_LIMIT = 300  # a retry message never grows with what the member typed
 BACK_WORDS = {"上一项", "上一步", "返回", "返回上一项", "返回上一步", "后退"}
 CANCEL_WORDS = {"取消", "取消申请", "不填了", "放弃", "放弃申请"}
@@ -146,6 +149,8 @@ class Applications:
                 ),
             )
         draft = Draft(member_id=member.id or 0, form_id=form_id)
+        if member.profile:
+            draft.answers = {PROFILE: dict(member.profile)}
         session.add(draft)
         session.flush()
         return self.privacy(draft)
@@ -303,6 +308,16 @@ class Applications:
         if field.id in answers and field.type is not FieldType.UPLOAD:
             lines.append(texts.FORM_CURRENT.format(value=_e(display(field, answers[field.id]))))
         navigation = []
+        remembered = draft.answers.get(PROFILE, {}).get(field.id)
+        if remembered and field.id not in answers:
+            rows.insert(
+                0,
+                (
+                    Button(
+                        texts.BUTTON_USE_PROFILE.format(value=remembered), cb(draft, "p", field.id)
+                    ),
+                ),
+            )
         if field.id in answers and (field.type is not FieldType.UPLOAD or answers[field.id]):
             navigation.append(Button(texts.BUTTON_KEEP, cb(draft, "k", field.id)))
         if form.previous_field(answers, field.id) is not None and not draft.return_to_review:
@@ -386,6 +401,34 @@ class Applications:
         except ValidationError as error:
             return self._retry(draft, field, error.message)
         return self._store(session, draft, field, value)
+
+    def use_profile(self, session: Session, draft: Draft, field_id: str) -> Reply | None:
+        """使用已保存的: the remembered answer, checked like a typed one."""
+        field = self._asked(draft, field_id)
+        remembered = draft.answers.get(PROFILE, {}).get(field_id)
+        if field is None or not remembered:
+            return None
+        try:
+            value = validate(field, str(remembered), today=today())
+        except ValidationError as error:
+            return self._retry(draft, field, error.message)
+        return self._store(session, draft, field, value)
+
+    def profile_from(self, case: Case) -> dict[str, str]:
+        """What of a filed case may be remembered, as the member would type it."""
+        form = self.forms.get(case.form_id or "")
+        answers = case.answers or {}
+        if form is None:
+            return {}
+        remembered = {}
+        for field_id in PROFILE_FIELDS:
+            if (
+                field_id in answers
+                and answers[field_id]
+                and field_id in {f.id for f in form.fields}
+            ):
+                remembered[field_id] = display(form.field(field_id), answers[field_id])
+        return remembered
 
     def skip(self, session: Session, draft: Draft, field_id: str) -> Reply | None:
         field = self._asked(draft, field_id)
@@ -716,6 +759,18 @@ class Applications:
             )
 
     def _filed_reply(self, form: Form, duty: Duty, case: Case) -> Reply:
+        reply = self._filed_text(form, duty, case)
+        if not self.profile_from(case):
+            return reply
+        return Reply(
+            reply.text + "\n\n" + texts.PROFILE_OFFER,
+            (
+                (Button(texts.BUTTON_PROFILE_SAVE, f"prof:save:{case.id}"),),
+                (Button(texts.BUTTON_PROFILE_NO, "prof:no"),),
+            ),
+        )
+
+    def _filed_text(self, form: Form, duty: Duty, case: Case) -> Reply:
         procedures = duty.procedures
         # 3.2 lists 办理程序 and 年审程序: the annual review form follows the second.
         procedure = next(

@@ -75,6 +75,8 @@ class Settings(StorageSettings):
     draft_keep_days: float = Field(default=7.0, gt=0)
     draft_remind_before_hours: float = Field(default=24.0, ge=0)
     draft_resume_after_hours: float = Field(default=6.0, gt=0)
+    # Closed cases keep their content this long (the forms promise 办结后保存3年), then lose it.
+    case_keep_days: float = Field(default=3 * 365, gt=0)
 
     @field_validator("token")
     @classmethod

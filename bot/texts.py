@@ -36,6 +36,7 @@ COMMANDS = {
     "human": "转人工咨询",
     "apply": "在线申请",
     "mycases": "我的申请",
+    "profile": "我保存的资料",
     "help": "使用说明",
     "cancel": "结束人工咨询",
 }
@@ -164,6 +165,24 @@ FORM_FOOTER = "发送 /cancel 可随时取消。"
 BUTTON_PREVIOUS = "« 上一项"
 BUTTON_SKIP = "跳过"
 BUTTON_KEEP = "保持不变"
+BUTTON_USE_PROFILE = "使用已保存的：{value}"
+PROFILE_OFFER = (
+    "下次申请时，要自动填入您这次填写的姓名、电话和单位吗？（可随时用 /profile 查看或删除）"
+)
+BUTTON_PROFILE_SAVE = "好的，记住"
+BUTTON_PROFILE_NO = "不用了"
+PROFILE_SAVED = "已保存。下次申请时可一键填入；发送 /profile 可查看或删除。"
+PROFILE_NOT_SAVED = "好的，不保存。"
+PROFILE_SHOW = "您保存的资料（仅用于下次申请时自动填写）：\n{lines}\n保存时间：{when}"
+PROFILE_NONE = "您没有保存任何资料。提交申请后可以选择记住姓名、电话和单位，方便下次填写。"
+BUTTON_PROFILE_DELETE = "删除我保存的资料"
+PROFILE_DELETED = "已删除您保存的资料。"
+PROFILE_LABELS = {
+    "name": "姓名",
+    "phone": "电话",
+    "unit": "工作单位",
+    "grassroots_union": "所属基层工会",
+}
 BUTTON_YES = "是"
 BUTTON_NO = "否"
 BUTTON_DONE_CHOOSING = "完成"

@@ -31,6 +31,7 @@ MYCASES_SHOWN = 10
 def register(app: Application) -> None:
     app.add_handler(CommandHandler("apply", apply_command, filters=PRIVATE))
     app.add_handler(CommandHandler("mycases", mycases_command, filters=PRIVATE))
+    app.add_handler(CommandHandler("profile", profile_command, filters=PRIVATE))
 
 
 def member_label(user: User) -> str:
@@ -68,6 +69,8 @@ def on_button(
         return my_cases(svc, session, member)
     if kind in {"case", "wd", "wdok"}:
         return _case_button(svc, session, member, kind, rest)
+    if kind == "prof":
+        return _profile_button(svc, session, member, rest)
     parts = rest.split(":")
     if kind != "fm" or len(parts) < 2 or not parts[0].isdigit():
         return None
@@ -100,6 +103,8 @@ def on_button(
         return apps.skip(session, draft, field)
     if action == "k":
         return apps.keep(session, draft, field)
+    if action == "p":
+        return apps.use_profile(session, draft, field)
     if action == "b":
         return apps.back(session, draft, field)
     if action == "u":
@@ -327,4 +332,52 @@ async def mycases_command(update: Update, context: Context) -> None:
     with session_scope(svc.engine) as session:
         member = touch_member(session=session, telegram_id=user.id, chat_id=message.chat_id)
         reply = my_cases(svc, session, member)
+    await send(message, reply)
+
+
+# ------------------------------------------------------------------ /profile
+
+
+def profile_reply(member: Member) -> Reply:
+    if not member.profile:
+        return Reply(texts.PROFILE_NONE)
+    lines = "\n".join(
+        f"{texts.PROFILE_LABELS.get(key, key)}：{html.escape(str(value), quote=False)}"
+        for key, value in member.profile.items()
+    )
+    when = local_time(member.profile_consented_at) if member.profile_consented_at else "—"
+    return Reply(
+        texts.PROFILE_SHOW.format(lines=lines, when=when),
+        ((Button(texts.BUTTON_PROFILE_DELETE, "prof:delete"),),),
+    )
+
+
+def _profile_button(svc: Services, session: Session, member: Member, rest: str) -> Reply | None:
+    action, _, case_id = rest.partition(":")
+    if action == "no":
+        return Reply(texts.PROFILE_NOT_SAVED)
+    if action == "delete":
+        member.profile = None
+        member.profile_consented_at = None
+        session.add(member)
+        return Reply(texts.PROFILE_DELETED)
+    case = session.get(Case, int(case_id)) if case_id.isdigit() else None
+    if action != "save" or case is None or case.member_id != member.id:
+        return None
+    remembered = svc.applications.profile_from(case)
+    if not remembered:
+        return None
+    member.profile = remembered
+    member.profile_consented_at = utcnow()
+    session.add(member)
+    return Reply(texts.PROFILE_SAVED)
+
+
+async def profile_command(update: Update, context: Context) -> None:
+    svc = services(context)
+    if (message := update.effective_message) is None or (user := update.effective_user) is None:
+        return
+    with session_scope(svc.engine) as session:
+        member = touch_member(session=session, telegram_id=user.id, chat_id=message.chat_id)
+        reply = profile_reply(member)
     await send(message, reply)

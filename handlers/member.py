@@ -24,7 +24,7 @@ from storage.db import in_session, session_scope
 from storage.models import Actor, Case, Draft, Member, MissReason, utcnow
 
 PRIVATE = filters.ChatType.PRIVATE
-FORM_BUTTONS = {"apply", "fm", "cases", "case", "wd", "wdok"}
+FORM_BUTTONS = {"apply", "fm", "cases", "case", "wd", "wdok", "prof"}
 HUMAN_INTENT = "human"
 PENDING_QUESTION_FRESH = timedelta(minutes=30)  # the lexicon's small-talk intent for 转人工
 NEW_MESSAGE = filters.UpdateType.MESSAGE  # edited messages are not new questions
@@ -324,8 +324,8 @@ async def button(update: Update, context: Context) -> None:
         reply = in_session(svc.engine, press)
         # A form moves on in new messages (the chat keeps what was asked and answered);
         # ticking a multiple choice updates its own message.
-        new_message = kind == "apply" or (kind == "fm" and rest.split(":")[1:2] != ["t"])
-        if kind == "fm" and new_message and reply is not None:
+        new_message = kind in {"apply", "prof"} or (kind == "fm" and rest.split(":")[1:2] != ["t"])
+        if kind in {"fm", "prof"} and new_message and reply is not None:
             await _drop_buttons(query)
     elif kind == answers.CB_MENU and not rest:
         reply = answers.menu_root(catalogue)

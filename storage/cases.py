@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlmodel import Session, col, select
@@ -12,6 +12,7 @@ from sqlmodel import Session, col, select
 from storage.models import (
     FINAL_STATUSES,
     Actor,
+    Attachment,
     Case,
     CaseEvent,
     CaseKind,
@@ -227,3 +228,36 @@ def miss_summary(*, session: Session) -> list[tuple[str, dict[str, int], int]]:
     ]
     rows.sort(key=lambda row: (-row[2], row[0]))
     return rows
+
+
+PURGED_SUBJECT = "（已过保存期限，内容已删除）"
+
+
+def purge_closed_cases(*, session: Session, now: datetime, keep: timedelta) -> int:
+    """Delete the content of cases closed longer than `keep` ago (办结后保存3年，到期删除).
+
+    The case keeps its number, kind, department, status and dates, for statistics; its answers,
+    the question, attachments, the relayed messages and the texts in its events go.
+    """
+    cutoff = now - keep
+    cases = session.exec(
+        select(Case)
+        .where(col(Case.status).in_(FINAL_STATUSES))
+        .where(col(Case.closed_at).is_not(None))
+        .where(col(Case.closed_at) < cutoff)
+        .where(Case.subject != PURGED_SUBJECT)
+    ).all()
+    for case in cases:
+        case.answers = None
+        case.subject = PURGED_SUBJECT
+        session.add(case)
+        for attachment in session.exec(select(Attachment).where(Attachment.case_id == case.id)):
+            session.delete(attachment)  # the file goes with the next orphan sweep
+        for message in session.exec(select(OutboxMessage).where(OutboxMessage.case_id == case.id)):
+            session.delete(message)
+        for event in session.exec(select(CaseEvent).where(CaseEvent.case_id == case.id)):
+            if event.detail:
+                event.detail = {}
+                session.add(event)
+        record_event(session=session, case=case, actor=Actor.BOT, action="purged")
+    return len(cases)

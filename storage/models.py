@@ -59,6 +59,10 @@ class Member(SQLModel, table=True):
     # 转人工 pressed with no question at hand: the next text is the question.
     awaiting_handoff: bool = False
     handoff_duty: str | None = None
+    # What the member agreed to have remembered for the next application (name, phone, unit),
+    # and when they agreed; /profile shows and deletes it.
+    profile: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON))
+    profile_consented_at: datetime | None = None
     blocked: bool = False
     created_at: datetime = Field(default_factory=utcnow)
     last_seen_at: datetime = Field(default_factory=utcnow)

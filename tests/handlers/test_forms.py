@@ -724,3 +724,66 @@ def test_two_processes_saving_one_draft_do_not_lose_an_answer(harness: Harness) 
     with Session(harness.engine) as session:
         assert session.get(Draft, draft_id).answers == {"in_service": True, "name": "张测试"}  # type: ignore[union-attr]
     assert apps.forms["service_card"].id == "service_card"
+
+
+async def test_closed_cases_lose_their_content_after_the_keeping_time(harness: Harness) -> None:
+    from datetime import timedelta
+
+    from bot.app import purge_orphan_files, sweep_drafts
+    from storage.models import CaseEvent, utcnow
+
+    form = _forms(harness)["service_card"]
+    await start(harness, form)
+    await fill(harness, form)
+    filed = await harness.press("提交")
+    number = NUMBER.search(filed["text"]).group()  # type: ignore[union-attr]
+    await harness.say("/mycases")
+    await harness.press(f"{number} {form.title[:16]} · 待受理")
+    await harness.press("撤回申请")
+    await harness.press("确定撤回")
+    svc = _svc(harness)
+    sweep_drafts(svc)
+    with Session(harness.engine) as session:
+        case = session.exec(select(Case)).one()
+        assert case.answers, "kept while within the keeping time"
+        case.closed_at = utcnow() - timedelta(days=3 * 365 + 1)
+        session.add(case)
+        session.commit()
+    sweep_drafts(svc)
+    with Session(harness.engine) as session:
+        case = session.exec(select(Case)).one()
+        assert case.answers is None and case.number == number
+        assert session.exec(select(Attachment)).all() == []
+        events = session.exec(select(CaseEvent).where(CaseEvent.case_id == case.id)).all()
+        assert all(not e.detail for e in events) and events[-1].action == "purged"
+        assert purge_orphan_files(session, svc.files_dir, grace=0) == 1
+
+
+async def test_a_member_may_have_name_phone_and_unit_remembered(harness: Harness) -> None:
+    form = _forms(harness)["service_card"]
+    await start(harness, form)
+    await fill(harness, form)
+    filed = await harness.press("提交")
+    assert "自动填入" in filed["text"]
+    saved = await harness.press("好的，记住")
+    assert "已保存" in saved["text"]
+    assert NUMBER.search(harness.fake.message(harness.member.id, filed["message_id"])["text"])  # type: ignore[index]
+
+    shown = await harness.say("/profile")
+    assert "张测试" in shown["text"] and "身份证" not in shown["text"]
+
+    review = _forms(harness)["service_card_review"]
+    await start(harness, review)
+    await harness.press("是")
+    asked = harness.last(harness.member.id)
+    assert "使用已保存的：张测试" in _buttons(asked)
+    await harness.press("使用已保存的：张测试")
+    assert _draft(harness).answers["name"] == "张测试"  # type: ignore[union-attr]
+    await harness.say("/cancel")
+
+    await harness.say("/profile")
+    deleted = await harness.press("删除我保存的资料")
+    assert "已删除" in deleted["text"]
+    await start(harness, review)
+    await harness.press("是")
+    assert not any(b.startswith("使用已保存的") for b in _buttons(harness.last(harness.member.id)))

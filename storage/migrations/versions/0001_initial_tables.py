@@ -31,6 +31,8 @@ def upgrade() -> None:
         sa.Column("pending_duty", sqlmodel.sql.sqltypes.AutoString(), nullable=True),
         sa.Column("awaiting_handoff", sa.Boolean(), nullable=False),
         sa.Column("handoff_duty", sqlmodel.sql.sqltypes.AutoString(), nullable=True),
+        sa.Column("profile", sa.JSON(), nullable=True),
+        sa.Column("profile_consented_at", sqlmodel.sql.sqltypes.UTCDateTime(), nullable=True),
         sa.Column("blocked", sa.Boolean(), nullable=False),
         sa.Column("created_at", sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
         sa.Column("last_seen_at", sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),

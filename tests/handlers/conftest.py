@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -102,15 +103,28 @@ def harness_settings(tmp_path: Path, **overrides: Any) -> Settings:
     return Settings(_env_file=None, **values)  # type: ignore[call-arg]
 
 
-@pytest.fixture
-async def harness(tmp_path: Path, router: Router) -> AsyncIterator[Harness]:
-    settings = harness_settings(tmp_path)
+@asynccontextmanager
+async def running(settings: Settings, engine: Engine, router: Router) -> AsyncIterator[Harness]:
     fake = FakeTelegram(token=TOKEN)
     for chat_id, name in settings.staff_chats().items():
         fake.register_chat(chat_id, type="supergroup", title=name)
-    engine = make_engine(settings.database_url)
     app = build_application(settings, request=FakeRequest(fake), router=router, engine=engine)
     async with app:
         await startup(app)
         yield Harness(app, fake, engine)
     engine.dispose()
+
+
+@pytest.fixture
+async def harness(tmp_path: Path, router: Router) -> AsyncIterator[Harness]:
+    settings = harness_settings(tmp_path)
+    async with running(settings, make_engine(settings.database_url), router) as running_bot:
+        yield running_bot
+
+
+@pytest.fixture
+async def pg_harness(tmp_path: Path, router: Router, postgres_url: str) -> AsyncIterator[Harness]:
+    """The same bot on PostgreSQL, the production database."""
+    settings = harness_settings(tmp_path, database_url=postgres_url)
+    async with running(settings, make_engine(postgres_url), router) as running_bot:
+        yield running_bot

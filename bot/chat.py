@@ -26,10 +26,11 @@ from bot.fake_telegram import FakeRequest, FakeTelegram, FakeUser, make_jpeg
 from bot.services import SERVICES_KEY, Services
 from bot.settings import Settings, load_settings
 from storage.db import session_scope
-from storage.models import CaseMessage
+from storage.models import Case, CaseMessage
 
 CHAT_TOKEN = "100200300:terminal-chat"
-STAFF_PREFIX = "staff:"
+# staff: 文本 answers the newest case; staff HD-2026-000002: 文本 answers that one.
+STAFF_LINE = re.compile(r"^staff(?:\s+(HD-\d{4}-\d{6}))?\s*[:：](.*)$", re.DOTALL)
 PHOTO_PREFIX = "photo:"
 FILE_PREFIX = "file:"
 DEMO_STAFF_CHATS = {
@@ -73,8 +74,8 @@ class TerminalChat:
         line = line.strip()
         if not line:
             return
-        if line.startswith(STAFF_PREFIX):
-            update = self._as_staff(line.removeprefix(STAFF_PREFIX).strip())
+        if staff := STAFF_LINE.match(line):
+            update = self._as_staff(staff.group(2).strip(), staff.group(1))
         elif line.startswith(PHOTO_PREFIX):
             caption = line.removeprefix(PHOTO_PREFIX).strip() or None
             update = self.fake.user_message(
@@ -120,24 +121,30 @@ class TerminalChat:
             return self.options[int(line) - 1]
         return next((option for label, option in self.labels if label == line), None)
 
-    def _as_staff(self, text: str) -> dict[str, Any] | None:
-        target = self._latest_case_message()
+    def _as_staff(self, text: str, number: str | None = None) -> dict[str, Any] | None:
+        target = self._latest_case_message(number)
         if target is None:
-            self.out.write("（员工群里还没有可回复的咨询。）\n")
+            self.out.write(f"（员工群里没有{number or '可回复的咨询或申请'}。）\n")
             return None
         chat_id, message_id = target
         return self.fake.user_message(
             self.staffer, chat_id, text=text, reply_to_message_id=message_id, enqueue=False
         )
 
-    def _latest_case_message(self) -> tuple[int, int] | None:
+    def _latest_case_message(self, number: str | None = None) -> tuple[int, int] | None:
+        """The staff chat message to reply to: the newest of that case, or of any case."""
         svc: Services = self.app.bot_data[SERVICES_KEY]
         with session_scope(svc.engine) as session:
-            link = session.exec(
+            query = (
                 select(CaseMessage)
                 .where(col(CaseMessage.chat_id).in_(list(self.staff_chats)))
                 .order_by(col(CaseMessage.id).desc())
-            ).first()
+            )
+            if number:
+                query = query.join(Case, col(Case.id) == CaseMessage.case_id).where(
+                    Case.number == number
+                )
+            link = session.exec(query).first()
             return (link.chat_id, link.message_id) if link else None
 
     def show(self) -> None:
@@ -185,7 +192,8 @@ def _buttons(message: dict[str, Any]) -> list[tuple[str, str]]:
 INTRO = (
     "河东区总工会服务助手（终端版，无需 Telegram）。直接输入问题；输入数字或按钮文字按下按钮；\n"
     "“photo: 说明”发送一张照片，“file: 路径”发送文件（不写路径则发送一份示例 PDF）；\n"
-    "“staff: 文本”以工作人员身份回复最新的咨询或申请，“staff: /close”结束咨询；Ctrl-D 退出。\n"
+    "“staff: 文本”以工作人员身份回复最新的咨询或申请，\n"
+    "“staff HD-2026-000001: 文本”回复指定的一件，“staff: /close”结束咨询；Ctrl-D 退出。\n"
 )
 
 

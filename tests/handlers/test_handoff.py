@@ -233,3 +233,17 @@ async def _hand_over_without_card(harness: Harness) -> tuple[str, None]:
     match = NUMBER.search(done["text"])
     assert match
     return match.group(), None
+
+
+async def test_close_is_for_consultations_not_applications(harness: Harness) -> None:
+    from tests.handlers.test_forms import _forms, fill, start
+
+    form = _forms(harness)["union_founding"]
+    await start(harness, form)
+    await fill(harness, form)
+    await harness.press("提交")
+    card = next(m for m in harness.fake.bot_messages(ORGANIZATION) if "新申请" in m["text"])
+    answer = await harness.staff_reply(ORGANIZATION, card["message_id"], "/close")
+    assert "只用于结束人工咨询" in answer["text"]
+    with Session(harness.engine) as session:
+        assert session.exec(select(Case)).one().status is CaseStatus.OPEN

@@ -38,6 +38,7 @@ FUZZY_MIN_LENGTH = 4
 FUZZY_CUTOFF = 75.0
 FUZZY_PINYIN_MIN_LETTERS = 8
 FUZZY_PINYIN_CUTOFF = 90.0
+FUZZY_MAX_CHARS = 40
 PINYIN_MIN_LETTERS = 4
 
 
@@ -335,7 +336,10 @@ class Router:
                 longest_matches(self._pinyin_topics.find(self._pinyin(compact))), PINYIN_DISCOUNT
             )
             tally.merge_max(second)
-            self._add_fuzzy(tally, text, matches, self._fuzzy_terms, FUZZY_CUTOFF)
+            if len(text) <= FUZZY_MAX_CHARS:
+                # A long story names its subject several ways; looking for typos in it costs
+                # milliseconds (partial_ratio grows with the text) and finds little.
+                self._add_fuzzy(tally, text, matches, self._fuzzy_terms, FUZZY_CUTOFF)
         aspect = self._aspect(longest_matches(self.aspects.find(text)))
         smalltalk = self._smalltalk(self.smalltalk.find(text), normalized)
         return tally, aspect, smalltalk

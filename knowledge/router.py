@@ -40,6 +40,7 @@ FUZZY_PINYIN_MIN_LETTERS = 8
 FUZZY_PINYIN_CUTOFF = 90.0
 FUZZY_MAX_CHARS = 40
 PINYIN_MIN_LETTERS = 4
+ABBREVIATION_MIN_LETTERS = 3
 
 
 class RouteKind(StrEnum):
@@ -261,7 +262,10 @@ class Router:
         return TermIndex(
             (pinyin, payload)
             for term, payload in entries
+            # Short pinyin of a one-character term turns up inside other words; abbreviations
+            # the lexicon spells out in letters (mgb, hyk) are meant as they are.
             if len(pinyin := self._pinyin(term)) >= PINYIN_MIN_LETTERS
+            or (term.isascii() and len(term) >= ABBREVIATION_MIN_LETTERS)
         )
 
     @cached_property

@@ -287,6 +287,24 @@ class Router:
         return self._fuzzy_index(self._topic_entries, FUZZY_MIN_LENGTH)
 
     @cached_property
+    def _fuzzy_bigrams(self) -> dict[str, set[str]]:
+        index: dict[str, set[str]] = defaultdict(set)
+        for term in self._fuzzy_terms:
+            for i in range(len(term) - 1):
+                index[term[i : i + 2]].add(term)
+        return dict(index)
+
+    def _sharing_a_bigram(self, text: str) -> set[str]:
+        """The fuzzy candidates worth scoring. A term of four or more characters matched at
+        75% or better keeps at least two neighbouring characters as they are, so a term that
+        shares no pair of characters with the question cannot match it."""
+        index = self._fuzzy_bigrams
+        found: set[str] = set()
+        for i in range(len(text) - 1):
+            found |= index.get(text[i : i + 2], set())
+        return found
+
+    @cached_property
     def _fuzzy_pinyin_terms(self) -> dict[str, tuple[Evidence, ...]]:
         entries = ((self._pinyin(term), evidence) for term, evidence in self._topic_entries)
         return self._fuzzy_index(entries, FUZZY_PINYIN_MIN_LETTERS)
@@ -308,7 +326,7 @@ class Router:
         """Build the lazy parts now, so that no member waits for them."""
         self.route("huiyuanka 会员卡")
         _ = self._pinyin_topics, self._pinyin_aspects, self._pinyin_smalltalk
-        _ = self._fuzzy_terms, self._fuzzy_pinyin_terms
+        _ = self._fuzzy_terms, self._fuzzy_pinyin_terms, self._fuzzy_bigrams
 
     def route(self, question: str) -> Route:
         normalized = self.normalizer.normalize(question)
@@ -343,7 +361,14 @@ class Router:
             if len(text) <= FUZZY_MAX_CHARS:
                 # A long story names its subject several ways; looking for typos in it costs
                 # milliseconds (partial_ratio grows with the text) and finds little.
-                self._add_fuzzy(tally, text, matches, self._fuzzy_terms, FUZZY_CUTOFF)
+                self._add_fuzzy(
+                    tally,
+                    text,
+                    matches,
+                    self._fuzzy_terms,
+                    FUZZY_CUTOFF,
+                    only=self._sharing_a_bigram(text),
+                )
         aspect = self._aspect(longest_matches(self.aspects.find(text)))
         smalltalk = self._smalltalk(self.smalltalk.find(text), normalized)
         return tally, aspect, smalltalk
@@ -382,12 +407,18 @@ class Router:
         found: Sequence[Match[Evidence]],
         terms: dict[str, tuple[Evidence, ...]],
         cutoff: float,
+        *,
+        only: set[str] | None = None,
     ) -> None:
         """Typos that are not homophones: a long term found with one letter wrong."""
         fuzzy: dict[str, float] = defaultdict(float)
         # Only terms that fit in the question: partial_ratio would also find a short question
         # inside a long term.
-        choices = list(itertools.takewhile(lambda term: len(term) <= len(text), terms))
+        choices = [
+            term
+            for term in itertools.takewhile(lambda term: len(term) <= len(text), terms)
+            if only is None or term in only
+        ]
         hits = process.extract(
             text, choices, scorer=fuzz.partial_ratio, score_cutoff=cutoff, limit=None
         )

@@ -195,3 +195,16 @@ def test_json_shape(router: Router) -> None:
     assert data["aspect"] == "process"
     assert isinstance(data["score"], float)
     assert data["candidates"][0] == {"duty": "3.2", "score": data["candidates"][0]["score"]}
+
+
+def test_the_bigram_prefilter_finds_what_scoring_every_term_finds(router: Router) -> None:
+    """The fuzzy pass scores only terms sharing a pair of characters with the question; it
+    must route exactly as scoring all of them would."""
+    from unittest.mock import patch
+
+    questions = ["会圆卡咋办", "职工之佳评比要啥", "劳动竟赛方案", "困难职工邦扶申请"]
+    questions.append("工会是干嘛的")
+    filtered = [router.route(q).to_json() for q in questions]
+    with patch.object(Router, "_sharing_a_bigram", lambda self, text: None):
+        everything = [router.route(q).to_json() for q in questions]
+    assert filtered == everything

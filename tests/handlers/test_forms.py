@@ -787,3 +787,41 @@ async def test_a_member_may_have_name_phone_and_unit_remembered(harness: Harness
     await start(harness, review)
     await harness.press("是")
     assert not any(b.startswith("使用已保存的") for b in _buttons(harness.last(harness.member.id)))
+
+
+async def test_two_processes_submitting_one_draft_file_one_case(harness: Harness) -> None:
+    """Both hold the draft at the summary; one files, the other finds that case."""
+    from storage.db import in_session
+    from storage.models import Member
+
+    form = _forms(harness)["union_founding"]
+    await start(harness, form)
+    await fill(harness, form)
+    apps = _svc(harness).applications
+    draft_id = _draft(harness).id  # type: ignore[union-attr]
+    with Session(harness.engine) as late:  # the second process read the draft already
+        stale = late.get(Draft, draft_id)
+        assert stale is not None and stale.stage is DraftStage.REVIEW
+
+        def submit(session: Session) -> str:
+            draft = session.get(Draft, draft_id)
+            member = session.get(Member, draft.member_id)  # type: ignore[union-attr]
+            assert draft is not None and member is not None
+            outcome = apps.submit(
+                session, draft, member=member, member_label="甲", staff_chat_id=ORGANIZATION
+            )
+            assert outcome.case is not None
+            return outcome.case.number or ""
+
+        first = in_session(harness.engine, submit)
+        member = late.get(Member, stale.member_id)
+        assert member is not None
+        second = apps.submit(
+            late, stale, member=member, member_label="甲", staff_chat_id=ORGANIZATION
+        )
+        assert second.case is not None
+        second_number = second.case.number
+        late.rollback()
+    assert second_number == first
+    with Session(harness.engine) as session:
+        assert len(session.exec(select(Case)).all()) == 1

@@ -74,7 +74,6 @@ def build_application(
             admin_ids=settings.admin_ids,
         ),
         applications=Applications(application_forms, router.catalogue),
-        files_dir=settings.uploads_dir,
     )
     staff_chats = set(settings.staff_chats())
     # Order matters: staff chats first (only replies there count), then other groups (only
@@ -123,7 +122,7 @@ def sweep_drafts(svc: Services) -> tuple[int, int]:
     time, and delete files nobody needs."""
     settings = svc.settings
     with session_scope(svc.engine) as session:
-        reminded, expired, _paths = svc.applications.sweep(
+        reminded, expired = svc.applications.sweep(
             session,
             now=utcnow(),
             keep=timedelta(days=settings.draft_keep_days),

@@ -9,7 +9,6 @@ draft or a field that is no longer being asked.
 from __future__ import annotations
 
 import hashlib
-import html
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
@@ -20,7 +19,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from bot import texts
-from knowledge.answers import Button, Reply, contact_lines
+from knowledge.answers import Button, Reply, contact_lines, escape
 from knowledge.catalogue import Catalogue, Duty
 from knowledge.forms import (
     FieldType,
@@ -28,6 +27,7 @@ from knowledge.forms import (
     FormField,
     ValidationError,
     display,
+    upload_count_problem,
     validate,
     validate_upload,
 )
@@ -56,6 +56,7 @@ PROFILE_FIELDS = ("name", "phone", "unit", "grassroots_union")
 RETRY_ECHO_LIMIT = 300  # a retry message never grows with what the member typed
 BACK_WORDS = {"上一项", "上一步", "返回", "返回上一项", "返回上一步", "后退"}
 CANCEL_WORDS = {"取消", "取消申请", "不填了", "放弃", "放弃申请"}
+DONE_WORDS = {"完成", "好了", "上传完成", "没有了", "完了"}  # typed at an upload field
 
 
 def privacy_version(form: Form) -> str:
@@ -77,8 +78,7 @@ def cb(draft: Draft, action: str, *args: str | int) -> str:
     return ":".join([CB, str(draft.id), action, *(str(a) for a in args)])
 
 
-def _e(value: object) -> str:
-    return html.escape(str(value), quote=False)
+_e = escape
 
 
 def local_time(moment: datetime) -> str:
@@ -101,11 +101,12 @@ class Applications:
     def __init__(self, forms: Mapping[str, Form], catalogue: Catalogue) -> None:
         self.forms = dict(forms)
         self.catalogue = catalogue
+        # For each duty, the forms a member can file online: (button label, form id).
+        self.links: dict[str, list[tuple[str, str]]] = {}
+        for form in self.forms.values():
+            self.links.setdefault(form.duty, []).append((form.button, form.id))
 
     # -------------------------------------------------------------- finding drafts
-
-    def forms_for(self, duty_id: str) -> list[Form]:
-        return [form for form in self.forms.values() if form.duty == duty_id]
 
     @staticmethod
     def active_draft(session: Session, member: Member) -> Draft | None:
@@ -254,6 +255,17 @@ class Applications:
     def _answers(draft: Draft) -> dict[str, Any]:
         return {k: v for k, v in draft.answers.items() if k not in INTERNAL}
 
+    @staticmethod
+    def _uploaded(draft: Draft, field_id: str) -> list[int]:
+        """The attachment ids an upload field holds now; none while it is being redone."""
+        if draft.answers.get(REPLACING) == field_id:
+            return []
+        return list(draft.answers.get(field_id) or [])
+
+    @staticmethod
+    def _stop_replacing(draft: Draft) -> None:
+        draft.answers = {k: v for k, v in draft.answers.items() if k != REPLACING}
+
     def ask(self, draft: Draft, field: FormField) -> Reply:
         form = self.form(draft)
         answers = self._answers(draft)
@@ -297,12 +309,7 @@ class Applications:
                     max_count=field.max_count, max_size=f"{field.max_size_mb:g}"
                 )
             )
-            received = (
-                0
-                if draft.answers.get(REPLACING) == field.id
-                else len(draft.answers.get(field.id) or [])
-            )
-            if received:
+            if received := len(self._uploaded(draft, field.id)):
                 lines.append(texts.FORM_UPLOAD_RECEIVED.format(count=received))
             rows.append((Button(texts.BUTTON_DONE_UPLOADING, cb(draft, "u", field.id)),))
         if field.id in answers and field.type is not FieldType.UPLOAD:
@@ -345,7 +352,7 @@ class Applications:
         if word in BACK_WORDS:
             return self.back(session, draft, field.id) or self.ask(draft, field)
         if field.type is FieldType.UPLOAD:
-            if text.strip() in {"完成", "好了", "上传完成", "没有了", "完了"}:
+            if word in DONE_WORDS:
                 return self.finish_upload(session, draft, field.id)
             return self._retry(draft, field, texts.FORM_UPLOAD_EXPECTED)
         if field.type is FieldType.MULTI and not text.strip():
@@ -420,15 +427,11 @@ class Applications:
         answers = case.answers or {}
         if form is None:
             return {}
-        remembered = {}
-        for field_id in PROFILE_FIELDS:
-            if (
-                field_id in answers
-                and answers[field_id]
-                and field_id in {f.id for f in form.fields}
-            ):
-                remembered[field_id] = display(form.field(field_id), answers[field_id])
-        return remembered
+        return {
+            field.id: display(field, answers[field.id])
+            for field in form.fields
+            if field.id in PROFILE_FIELDS and answers.get(field.id)
+        }
 
     def skip(self, session: Session, draft: Draft, field_id: str) -> Reply | None:
         field = self._asked(draft, field_id)
@@ -463,7 +466,7 @@ class Applications:
         return Reply(f"{_e(message)}\n\n{asked.text}", asked.buttons)
 
     def _store(self, session: Session, draft: Draft, field: FormField, value: Any) -> Reply:
-        if field.must_be is not None and value != field.must_be:
+        if field.refuses(value):
             self._end(session, draft, DraftStage.DISCARDED)
             return Reply(_e(field.refusal or field.retry))
         ticks = {k: v for k, v in draft.answers.get(PICKED, {}).items() if k != field.id}
@@ -496,8 +499,7 @@ class Applications:
         field = self._asked(draft, field_id)
         if field is None or field_id not in draft.answers:
             return None
-        if draft.answers.get(REPLACING) == field_id:
-            draft.answers = {k: v for k, v in draft.answers.items() if k != REPLACING}
+        self._stop_replacing(draft)
         return self._advance(session, draft, answered=field_id)
 
     # -------------------------------------------------------------- uploads
@@ -517,15 +519,13 @@ class Applications:
         field = self._current_field(draft)
         if field is None or field.type is not FieldType.UPLOAD:
             return field, texts.FORM_TEXT_EXPECTED
-        replacing = draft.answers.get(REPLACING) == field.id
-        count = 0 if replacing else len(draft.answers.get(field.id) or [])
         problem = validate_upload(
             field,
             kind=kind,
             mime_type=mime_type,
             size=size,
             file_name=file_name,
-            count_so_far=count,
+            count_so_far=len(self._uploaded(draft, field.id)),
         )
         return field, problem
 
@@ -534,14 +534,12 @@ class Applications:
     ) -> Reply:
         session.add(attachment)
         session.flush()
-        replacing = draft.answers.get(REPLACING) == field.id
-        stored = [] if replacing else list(draft.answers.get(field.id) or [])
-        stored.append(attachment.id)
-        answers = {k: v for k, v in draft.answers.items() if k != REPLACING}
-        draft.answers = {**answers, field.id: stored}
+        stored = [*self._uploaded(draft, field.id), attachment.id]
+        self._stop_replacing(draft)
+        draft.answers = {**draft.answers, field.id: stored}
         self._touch(session, draft)
         if len(stored) >= field.max_count:
-            return self.finish_upload(session, draft, field.id) or self.current(draft)
+            return self.finish_upload(session, draft, field.id)
         asked = self.ask(draft, field)
         return Reply(
             f"{texts.FORM_UPLOAD_RECEIVED.format(count=len(stored))}{texts.FORM_UPLOAD_MORE}",
@@ -552,13 +550,10 @@ class Applications:
         field = self._asked(draft, field_id)
         if field is None or field.type is not FieldType.UPLOAD:
             return self.current(draft)
-        if draft.answers.get(REPLACING) == field_id:
-            draft.answers = {k: v for k, v in draft.answers.items() if k != REPLACING}
+        self._stop_replacing(draft)
         count = len(draft.answers.get(field_id) or [])
-        if count < field.min_count and not field.optional:
-            return self._retry(
-                draft, field, texts.FORM_UPLOAD_NEED.format(min_count=field.min_count)
-            )
+        if not field.optional and (problem := upload_count_problem(field, count)):
+            return self._retry(draft, field, problem)
         value = draft.answers.get(field_id) or ([] if not field.optional else None)
         draft.answers = {**draft.answers, field_id: value}
         return self._advance(session, draft, answered=field_id)
@@ -642,15 +637,12 @@ class Applications:
         """File the case once: a second 提交, or the same update twice, finds the first case."""
         existing = session.exec(select(Case).where(Case.draft_id == draft.id)).first()
         if existing is not None:
-            return Outcome(
-                Reply(texts.FORM_ALREADY_FILED.format(number=existing.number)), existing
-            )
+            return self._already_filed(existing)
         if draft.stage is not DraftStage.REVIEW:
             return Outcome(self.current(draft))
         form = self.form(draft)
         duty = self.catalogue.duty(form.duty)
-        answers = self._answers(draft)
-        visible = {field.id for field in form.visible_fields(answers)}
+        answers = form.visible_answers(self._answers(draft))
         if form.anonymous_allowed and answers.get("anonymous") is True:
             member_label = texts.ANONYMOUS_MEMBER  # staff never see who reported
         case = Case(
@@ -661,7 +653,7 @@ class Applications:
             duty_id=duty.id,
             department=duty.department,
             subject=form.title,
-            answers={key: value for key, value in answers.items() if key in visible},
+            answers=answers,
             staff_chat_id=staff_chat_id,
         )
         try:
@@ -669,9 +661,8 @@ class Applications:
                 session.add(case)
                 session.flush()
         except IntegrityError:  # another process filed it a moment ago
-            existing = session.exec(select(Case).where(Case.draft_id == draft.id)).one()
-            return Outcome(
-                Reply(texts.FORM_ALREADY_FILED.format(number=existing.number)), existing
+            return self._already_filed(
+                session.exec(select(Case).where(Case.draft_id == draft.id)).one()
             )
         assert case.id is not None
         case.number = case_number(case.id, case.created_at)
@@ -680,7 +671,7 @@ class Applications:
         attachments = session.exec(
             select(Attachment).where(Attachment.draft_id == draft.id).order_by(col(Attachment.id))
         ).all()
-        wanted = self._attachment_ids(form, answers, visible)
+        wanted = self._attachment_ids(form, answers)
         kept = [a for a in attachments if a.id in wanted]
         for attachment in attachments:
             if attachment.id in wanted:
@@ -713,10 +704,15 @@ class Applications:
         return Outcome(self._filed_reply(form, duty, case), case)
 
     @staticmethod
-    def _attachment_ids(form: Form, answers: Mapping[str, Any], visible: set[str]) -> set[int]:
+    def _already_filed(case: Case) -> Outcome:
+        return Outcome(Reply(texts.FORM_ALREADY_FILED.format(number=case.number)), case)
+
+    @staticmethod
+    def _attachment_ids(form: Form, answers: Mapping[str, Any]) -> set[int]:
+        """The files the case keeps: those of its (visible) upload answers."""
         ids: set[int] = set()
         for field in form.fields:
-            if field.type is FieldType.UPLOAD and field.id in visible:
+            if field.type is FieldType.UPLOAD:
                 ids.update(answers.get(field.id) or [])
         return ids
 
@@ -772,9 +768,8 @@ class Applications:
 
     def _filed_text(self, form: Form, duty: Duty, case: Case) -> Reply:
         procedures = duty.procedures
-        # 3.2 lists 办理程序 and 年审程序: the annual review form follows the second.
         procedure = next(
-            (p for p in procedures if p.title and p.title[:2] in form.title),
+            (p for p in procedures if form.procedure and p.title == form.procedure),
             procedures[0] if procedures else None,
         )
         steps = procedure.steps if procedure else ()
@@ -815,13 +810,10 @@ class Applications:
 
     def sweep(
         self, session: Session, *, now: datetime, keep: timedelta, remind_before: timedelta
-    ) -> tuple[int, int, list[str]]:
-        """Remind members of drafts about to expire; expire the old ones.
-
-        Returns (reminded, expired, paths of files to delete).
-        """
+    ) -> tuple[int, int]:
+        """Remind members of drafts about to expire; expire the old ones (their files go
+        with the next sweep of files no attachment refers to)."""
         reminded = expired = 0
-        paths: list[str] = []
         drafts = session.exec(select(Draft).where(col(Draft.stage).in_(ACTIVE_DRAFT_STAGES))).all()
         for draft in drafts:
             member = session.get(Member, draft.member_id)
@@ -831,12 +823,6 @@ class Applications:
             title = _e(form.title) if form else texts.FORM_UNKNOWN_TITLE
             deadline = draft.updated_at + keep
             if deadline <= now:
-                paths += [
-                    a.path
-                    for a in session.exec(
-                        select(Attachment).where(Attachment.draft_id == draft.id)
-                    ).all()
-                ]
                 self._end(session, draft, DraftStage.EXPIRED)
                 enqueue(
                     session=session,
@@ -853,4 +839,4 @@ class Applications:
                     text=texts.FORM_REMINDER.format(title=title, when=local_time(deadline)),
                 )
                 reminded += 1
-        return reminded, expired, paths
+        return reminded, expired

@@ -11,10 +11,12 @@ import logging
 import sys
 from collections.abc import Iterable, Sequence
 from pathlib import Path
-from typing import IO, TYPE_CHECKING
+from typing import IO, TYPE_CHECKING, TypeVar
 
 if TYPE_CHECKING:
-    from bot.settings import Settings
+    from bot.settings import Settings, StorageSettings
+
+SettingsT = TypeVar("SettingsT", bound="StorageSettings")
 
 logger = logging.getLogger("union_bot")
 
@@ -102,12 +104,9 @@ def _run(args: argparse.Namespace) -> int:
     from telegram.error import InvalidToken, NetworkError
 
     from bot.app import build_application
-    from bot.settings import Settings, SettingsError, load_settings
+    from bot.settings import Settings
 
-    try:
-        settings = load_settings(Settings)
-    except SettingsError as error:
-        print(f"union-bot run: {error}", file=sys.stderr)
+    if (settings := _settings(Settings, "run")) is None:
         return 2
     redact_logs(settings.token.get_secret_value())
     logging.getLogger().setLevel(logging.INFO)
@@ -186,15 +185,23 @@ def _chat(args: argparse.Namespace) -> int:
         return 0
 
 
+def _settings(kind: type[SettingsT], command: str) -> SettingsT | None:
+    """The settings, or None after one line on stderr that names the bad one."""
+    from bot.settings import SettingsError, load_settings
+
+    try:
+        return load_settings(kind)
+    except SettingsError as error:
+        print(f"union-bot {command}: {error}", file=sys.stderr)
+        return None
+
+
 def _db(args: argparse.Namespace) -> int:
-    from bot.settings import SettingsError, StorageSettings, load_settings
+    from bot.settings import StorageSettings
     from storage.db import make_engine
     from storage.migrate import current
 
-    try:
-        settings = load_settings(StorageSettings)
-    except SettingsError as error:
-        print(f"union-bot db: {error}", file=sys.stderr)
+    if (settings := _settings(StorageSettings, "db")) is None:
         return 2
     engine = make_engine(settings.database_url, migrate=args.action == "upgrade")
     print(f"{engine.url.render_as_string(hide_password=True)}: revision {current(engine)}")
@@ -202,25 +209,23 @@ def _db(args: argparse.Namespace) -> int:
 
 
 def _misses(args: argparse.Namespace) -> int:
-    from bot.settings import SettingsError, StorageSettings, load_settings
+    from bot import texts
+    from bot.settings import StorageSettings
     from storage.cases import miss_summary
     from storage.db import make_engine, session_scope
 
-    try:
-        settings = load_settings(StorageSettings)
-    except SettingsError as error:
-        print(f"union-bot misses: {error}", file=sys.stderr)
+    if (settings := _settings(StorageSettings, "misses")) is None:
         return 2
     with session_scope(make_engine(settings.database_url)) as session:
         rows = miss_summary(session=session)
     if not rows:
-        print("还没有记录到未能解答的问题。")
+        print(texts.MISSES_NONE)
         return 0
-    print(f"{'次数':>4}  原因{'':14}问题")
+    print(texts.MISSES_HEADER)
     for question, reasons, total in rows[: args.limit]:
         why = ", ".join(f"{reason}×{count}" for reason, count in sorted(reasons.items()))
         print(f"{total:>6}  {why:<16}  {question}")
-    print(f"\n共 {len(rows)} 个不同的问题，{sum(row[2] for row in rows)} 次。")
+    print(texts.MISSES_TOTAL.format(questions=len(rows), times=sum(row[2] for row in rows)))
     return 0
 
 

@@ -6,11 +6,10 @@ case change, so that it is sent even if Telegram is down at that moment.
 
 from __future__ import annotations
 
-import html
-
 from sqlmodel import Session
 
 from bot import texts
+from knowledge.answers import escape
 from knowledge.catalogue import Catalogue
 from storage.cases import (
     card_message_id,
@@ -28,8 +27,7 @@ CARD_QUESTION_LIMIT = 3400
 CHUNK = 3500
 
 
-def _e(value: str) -> str:
-    return html.escape(value, quote=False)
+_e = escape
 
 
 def _shorten(text: str, limit: int) -> str:

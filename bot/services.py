@@ -25,17 +25,11 @@ class Services:
     engine: Engine
     postman: Postman
     applications: Applications
-    files_dir: Path
 
-    def apply_links(self) -> dict[str, list[tuple[str, str]]]:
-        """For each duty, the forms a member can file online: (button label, form id)."""
-        links: dict[str, list[tuple[str, str]]] = {}
-        for form in self.applications.forms.values():
-            links.setdefault(form.duty, []).append((form.button, form.id))
-        return links
-
-    def is_staff_chat(self, chat_id: int) -> bool:
-        return chat_id in self.settings.staff_chats()
+    @property
+    def files_dir(self) -> Path:
+        """Where uploaded files are copied (from the settings)."""
+        return self.settings.uploads_dir
 
 
 Context = ContextTypes.DEFAULT_TYPE

@@ -9,7 +9,6 @@ from pydantic import Field, SecretStr, ValidationError, field_validator, model_v
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 DEFAULT_API_BASE_URL = "https://api.telegram.org/bot"
-DEFAULT_API_BASE_FILE_URL = "https://api.telegram.org/file/bot"
 
 # The departments of the duty list (实施机构) and the setting that names each one's staff chat.
 DEPARTMENT_SETTINGS = {

@@ -84,7 +84,6 @@ PHONE_LINE = "电话：{phone}"
 EMAIL_LINE = "邮箱：{email}"
 ADDRESS_LINE = "地址：{address}"
 DEPARTMENT_ANSWER = "<b>{department}</b>负责以下事项："
-MORE_ABOUT = "您还可以了解："
 
 MEDIA_NOT_UNDERSTOOD = "目前我只能读懂文字消息。请用文字描述您的问题，或点「转人工」联系工作人员。"
 GROUP_ONLY_PRIVATE = "为保护您的隐私，请私聊我咨询：@{bot_username}"
@@ -123,6 +122,10 @@ STAFF_CLOSE_ONLY_CONSULTATIONS = "/close 只用于结束人工咨询；{number} 
 STAFF_CASE_CLOSED = "{number} 已结束，回复不会再转给会员。"
 STAFF_REPLY_UNKNOWN = "这条消息不对应任何咨询，回复未转出。请回复咨询卡片或会员追加的消息。"
 STAFF_MEMBER_BLOCKED = "会员已停用机器人，{number} 的回复无法送达。"
+# union-bot misses (for staff, in the terminal)
+MISSES_NONE = "还没有记录到未能解答的问题。"
+MISSES_HEADER = "  次数  原因                问题"
+MISSES_TOTAL = "\n共 {questions} 个不同的问题，{times} 次。"
 ADMIN_STAFF_CHAT_FAILED = (
     "员工群 {chat} 拒收消息（{error}），已改发综合工作群。"
     "请检查机器人是否仍在该群、群 ID 是否正确。"
@@ -195,7 +198,6 @@ FORM_UPLOAD_HINT = (
 )
 FORM_UPLOAD_RECEIVED = "已收到第 {count} 个文件。"
 FORM_UPLOAD_MORE = "还可以继续发送，发完后点「完成」。"
-FORM_UPLOAD_NEED = "请至少上传 {min_count} 个文件后再点「完成」。"
 FORM_UPLOAD_EXPECTED = "这一项需要上传照片或文件，请直接发送；发完后点「完成」。"
 FORM_TEXT_EXPECTED = "这一项需要文字回答，请输入文字。"
 FORM_UPLOAD_TOO_BIG = "文件超过 20 MB，无法接收。请压缩后或拍照后重新发送。"
@@ -217,7 +219,6 @@ FORM_FILED = (
 )
 FORM_ALREADY_FILED = "这份申请已经提交过了，受理编号 <b>{number}</b>，无需重复提交。"
 FORM_CANCELLED = "已取消《{title}》，您填写的内容已删除。"
-FORM_NOTHING_TO_CANCEL = "您当前没有正在填写的申请。"
 FORM_RESUME = "您有一份未完成的《{title}》（最后填写于 {when}），要接着填写吗？"
 FORM_OTHER_ACTIVE = "您还有一份未完成的《{title}》。要先接着填写它，还是放弃它并开始新的申请？"
 BUTTON_CONTINUE = "继续填写"
@@ -247,6 +248,7 @@ BUTTON_CONFIRM_WITHDRAW = "确定撤回"
 MYCASE_WITHDRAWN = "{number} 已撤回。"
 MYCASE_CANNOT_WITHDRAW = "{number} 已由工作人员受理，不能在线撤回，请联系{department}。"
 STAFF_WITHDRAWN = "<b>{number}</b> 会员已撤回申请。"
+UNION_SHORT = "区总工会"  # who to ask when a case has no department
 CASE_STATUS = {
     "open": "待受理",
     "accepted": "办理中",

@@ -11,6 +11,7 @@ from telegram import (
     InlineKeyboardMarkup,
     LinkPreviewOptions,
     Message,
+    User,
 )
 from telegram.constants import ParseMode
 from telegram.error import BadRequest, TelegramError
@@ -31,9 +32,10 @@ def markup(reply: Reply) -> InlineKeyboardMarkup | None:
     )
 
 
-def markup_data(reply: Reply) -> dict[str, object] | None:
-    keyboard = markup(reply)
-    return keyboard.to_dict() if keyboard else None
+def member_label(user: User) -> str:
+    """How staff see a member on a card: their Telegram name, and @username if any."""
+    name = user.full_name
+    return f"{name} (@{user.username})" if user.username else name
 
 
 async def send(message: Message, reply: Reply) -> Message:

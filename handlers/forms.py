@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import html
 import logging
+from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
 
@@ -16,10 +17,10 @@ from telegram.ext import Application, CommandHandler, filters
 from bot import texts
 from bot.applications import local_time
 from bot.services import Context, Services, services
-from handlers.common import send
+from handlers.common import member_label, send
 from knowledge.answers import Button, Reply, callback_number
 from knowledge.forms import display
-from storage.cases import enqueue, record_event, touch_member
+from storage.cases import close_case, enqueue, touch_member
 from storage.db import in_session, session_scope
 from storage.models import Actor, Attachment, Case, CaseKind, CaseStatus, Draft, Member, utcnow
 
@@ -32,11 +33,6 @@ def register(app: Application) -> None:
     app.add_handler(CommandHandler("apply", apply_command, filters=PRIVATE))
     app.add_handler(CommandHandler("mycases", mycases_command, filters=PRIVATE))
     app.add_handler(CommandHandler("profile", profile_command, filters=PRIVATE))
-
-
-def member_label(user: User) -> str:
-    name = user.full_name
-    return f"{name} (@{user.username})" if user.username else name
 
 
 # ------------------------------------------------------------------ the dialogue
@@ -89,32 +85,32 @@ def on_button(
     field = args[0] if args else ""
     parsed = callback_number(args[1]) if len(args) > 1 else None
     number = -1 if parsed is None else parsed
+    # The actions that name the field they belong to (an old button names an old field).
+    on_field: dict[str, Callable[[Session, Draft, str], Reply | None]] = {
+        "d": apps.finish_multi,
+        "s": apps.skip,
+        "k": apps.keep,
+        "p": apps.use_profile,
+        "b": apps.back,
+        "u": apps.finish_upload,
+        "e": apps.edit_field,
+    }
+    on_option: dict[str, Callable[[Session, Draft, str, int], Reply | None]] = {
+        "o": apps.answer_option,
+        "t": apps.toggle,
+    }
+    if action in on_field:
+        return on_field[action](session, draft, field)
+    if action in on_option:
+        return on_option[action](session, draft, field, number)
     if action in {"ok", "no"}:
         return apps.consent(session, draft, agreed=action == "ok")
     if action == "K":
         return apps.resume(session, draft)
     if action == "X":
         return apps.discard(session, draft)
-    if action == "o":
-        return apps.answer_option(session, draft, field, number)
-    if action == "t":
-        return apps.toggle(session, draft, field, number)
-    if action == "d":
-        return apps.finish_multi(session, draft, field)
-    if action == "s":
-        return apps.skip(session, draft, field)
-    if action == "k":
-        return apps.keep(session, draft, field)
-    if action == "p":
-        return apps.use_profile(session, draft, field)
-    if action == "b":
-        return apps.back(session, draft, field)
-    if action == "u":
-        return apps.finish_upload(session, draft, field)
     if action == "E":
         return apps.edit_menu(draft)
-    if action == "e":
-        return apps.edit_field(session, draft, field)
     if action == "R":
         return apps.back_to_summary(session, draft)
     if action == "S":
@@ -131,35 +127,43 @@ def on_button(
     return None
 
 
-async def apply_command(update: Update, context: Context) -> None:
+async def _answer_member(
+    update: Update, context: Context, make: Callable[[Services, Session, Member], Reply]
+) -> None:
+    """A command whose answer needs only the member's own records."""
     svc = services(context)
     if (message := update.effective_message) is None or (user := update.effective_user) is None:
         return
     with session_scope(svc.engine) as session:
         member = touch_member(session=session, telegram_id=user.id, chat_id=message.chat_id)
-        draft = svc.applications.active_draft(session, member)
-        reply = svc.applications.resume_offer(draft) if draft else svc.applications.menu()
+        reply = make(svc, session, member)
     await send(message, reply)
 
 
-async def on_upload(svc: Services, context: Context, message: Message, user: User) -> Reply | None:
-    """A photo or file sent while a draft is under way; None if no draft wants one."""
+def _apply_menu(svc: Services, session: Session, member: Member) -> Reply:
+    draft = svc.applications.active_draft(session, member)
+    return svc.applications.resume_offer(draft) if draft else svc.applications.menu()
+
+
+async def apply_command(update: Update, context: Context) -> None:
+    await _answer_member(update, context, _apply_menu)
+
+
+async def on_upload(svc: Services, context: Context, message: Message, draft: Draft) -> Reply:
+    """A message sent while a draft is under way: a photo or file for it, or a reminder of
+    what the form is asking."""
     found = _attachment_of(message)
-    if found is None:
-        return None
+    if found is None:  # a sticker, voice, location …
+        asked = svc.applications.current(draft)
+        return Reply(f"{texts.FORM_TEXT_EXPECTED}\n\n{asked.text}", asked.buttons)
     kind, file_id, unique_id, size, mime_type, file_name = found
-    with session_scope(svc.engine) as session:
-        member = touch_member(session=session, telegram_id=user.id, chat_id=message.chat_id)
-        draft = svc.applications.active_draft(session, member)
-        if draft is None:
-            return None
-        field, problem = svc.applications.check_upload(
-            draft, kind=kind, mime_type=mime_type, size=size, file_name=file_name
-        )
-        if problem is not None or field is None:
-            asked = svc.applications.current(draft)
-            return Reply(f"{problem}\n\n{asked.text}" if problem else asked.text, asked.buttons)
-        draft_id = draft.id
+    field, problem = svc.applications.check_upload(
+        draft, kind=kind, mime_type=mime_type, size=size, file_name=file_name
+    )
+    if problem is not None or field is None:
+        asked = svc.applications.current(draft)
+        return Reply(f"{problem}\n\n{asked.text}" if problem else asked.text, asked.buttons)
+    draft_id = draft.id
     try:
         telegram_file = await context.bot.get_file(file_id)
         content = bytes(await telegram_file.download_as_bytearray())
@@ -178,10 +182,10 @@ async def on_upload(svc: Services, context: Context, message: Message, user: Use
     if not target.exists():
         target.write_bytes(content)
 
-    def store(session: Session) -> Reply | None:
+    def store(session: Session) -> Reply:
         draft = session.get(Draft, draft_id)
         if draft is None or not draft.stage.is_active:
-            return None
+            return Reply(texts.FORM_UPLOAD_FAILED)
         field, problem = svc.applications.check_upload(
             draft, kind=kind, mime_type=mime_type, size=len(content), file_name=file_name
         )
@@ -270,7 +274,7 @@ def _case_button(
     if kind == "case":
         return _case_detail(svc, case, back)
     if case.kind is not CaseKind.APPLICATION or case.status is not CaseStatus.OPEN:
-        department = case.department or "区总工会"
+        department = case.department or texts.UNION_SHORT
         return Reply(
             texts.MYCASE_CANNOT_WITHDRAW.format(number=case.number, department=department)
             if case.status is CaseStatus.ACCEPTED
@@ -282,14 +286,12 @@ def _case_button(
             texts.MYCASE_WITHDRAW_CONFIRM.format(number=case.number),
             ((Button(texts.BUTTON_CONFIRM_WITHDRAW, f"wdok:{case.id}"),), back),
         )
-    case.status = CaseStatus.WITHDRAWN
-    case.closed_at = utcnow()
-    record_event(
+    close_case(
         session=session,
         case=case,
         actor=Actor.MEMBER,
         actor_telegram_id=member.telegram_id,
-        action="withdrawn",
+        status=CaseStatus.WITHDRAWN,
     )
     if case.staff_chat_id is not None:
         enqueue(
@@ -328,19 +330,13 @@ def _case_detail(svc: Services, case: Case, back: tuple[Button, ...]) -> Reply:
 
 
 async def mycases_command(update: Update, context: Context) -> None:
-    svc = services(context)
-    if (message := update.effective_message) is None or (user := update.effective_user) is None:
-        return
-    with session_scope(svc.engine) as session:
-        member = touch_member(session=session, telegram_id=user.id, chat_id=message.chat_id)
-        reply = my_cases(svc, session, member)
-    await send(message, reply)
+    await _answer_member(update, context, my_cases)
 
 
 # ------------------------------------------------------------------ /profile
 
 
-def profile_reply(member: Member) -> Reply:
+def profile_reply(_svc: Services, _session: Session, member: Member) -> Reply:
     if not member.profile:
         return Reply(texts.PROFILE_NONE)
     lines = "\n".join(
@@ -377,10 +373,4 @@ def _profile_button(svc: Services, session: Session, member: Member, rest: str) 
 
 
 async def profile_command(update: Update, context: Context) -> None:
-    svc = services(context)
-    if (message := update.effective_message) is None or (user := update.effective_user) is None:
-        return
-    with session_scope(svc.engine) as session:
-        member = touch_member(session=session, telegram_id=user.id, chat_id=message.chat_id)
-        reply = profile_reply(member)
-    await send(message, reply)
+    await _answer_member(update, context, profile_reply)

@@ -15,18 +15,19 @@ from bot import texts
 from bot.consultations import end_consultation, relay_to_staff, start_consultation
 from bot.services import Context, Services, services
 from handlers import forms
-from handlers.common import answer_query, edit, send, send_to
+from handlers.common import answer_query, edit, member_label, send, send_to
 from knowledge import answers
 from knowledge.answers import Reply
 from knowledge.catalogue import Aspect
+from knowledge.router import RouteKind
 from storage.cases import open_consultation, record_miss, touch_member
 from storage.db import in_session, session_scope
 from storage.models import Actor, Case, Draft, Member, MissReason, utcnow
 
 PRIVATE = filters.ChatType.PRIVATE
 FORM_BUTTONS = {"apply", "fm", "cases", "case", "wd", "wdok", "prof"}
-HUMAN_INTENT = "human"
-PENDING_QUESTION_FRESH = timedelta(minutes=30)  # the lexicon's small-talk intent for 转人工
+HUMAN_INTENT = "human"  # the lexicon's small-talk intent for 转人工
+PENDING_QUESTION_FRESH = timedelta(minutes=30)
 NEW_MESSAGE = filters.UpdateType.MESSAGE  # edited messages are not new questions
 MEDIA = (
     filters.PHOTO
@@ -56,11 +57,6 @@ def register(app: Application) -> None:
     app.add_handler(MessageHandler(PRIVATE & NEW_MESSAGE & MEDIA, media))
     # Any other command in a private chat: say what the bot understands.
     app.add_handler(MessageHandler(PRIVATE & NEW_MESSAGE & filters.COMMAND, unknown_command))
-
-
-def _label(user: User) -> str:
-    name = user.full_name
-    return f"{name} (@{user.username})" if user.username else name
 
 
 def _member(update: Update) -> tuple[User, Message] | None:
@@ -145,12 +141,12 @@ def _on_text(
             route,
             confident_score=svc.settings.confident_score,
             union=svc.settings.union_name,
-            apply=svc.apply_links(),
+            apply=svc.applications.links,
         )
         if said.miss is not None:
             reason = MissReason(said.miss.value)
             record_miss(session=session, question=question, reason=reason, guess=said.guess)
-        member.pending_question = question if route.kind != "smalltalk" else None
+        member.pending_question = question if route.kind is not RouteKind.SMALLTALK else None
         member.pending_question_at = utcnow()
         confident = route.duty is not None and route.score >= svc.settings.confident_score
         member.pending_duty = route.duty if confident else None
@@ -168,35 +164,24 @@ async def media(update: Update, context: Context) -> None:
     with session_scope(svc.engine) as session:
         member = touch_member(session=session, telegram_id=user.id, chat_id=message.chat_id)
         focus = _focus(svc, session, member)
-    if isinstance(focus, Draft) and (
-        form_reply := await forms.on_upload(svc, context, message, user)
-    ):
-        await send(message, form_reply)
-        return
-    with session_scope(svc.engine) as session:
-        member = touch_member(session=session, telegram_id=user.id, chat_id=message.chat_id)
-        focus = _focus(svc, session, member)
-        if isinstance(focus, Draft):
-            # Stickers, voice … while a form is open: repeat what the form is asking.
-            asked = svc.applications.current(focus)
-            reply = Reply(f"{texts.FORM_TEXT_EXPECTED}\n\n{asked.text}", asked.buttons)
-            await send(message, reply)
-            return
-        case = focus
-        if case is not None:
+        if isinstance(focus, Case):
             # The copy carries the caption; it is not sent again as text.
             relay_to_staff(
                 session=session,
-                case=case,
+                case=focus,
                 text=None,
                 copy_of=(message.chat_id, message.message_id),
             )
-            reply = Reply(texts.HANDOFF_RELAYED.format(number=case.number), _end_button())
-        else:
-            reply = Reply(
-                texts.MEDIA_NOT_UNDERSTOOD,
-                ((answers.Button(texts.BUTTON_HUMAN, answers.CB_HUMAN),),),
-            )
+            relayed = focus.number
+    if isinstance(focus, Draft):  # downloading happens outside any transaction
+        reply = await forms.on_upload(svc, context, message, focus)
+    elif isinstance(focus, Case):
+        reply = Reply(texts.HANDOFF_RELAYED.format(number=relayed), _end_button())
+    else:
+        reply = Reply(
+            texts.MEDIA_NOT_UNDERSTOOD,
+            ((answers.Button(texts.BUTTON_HUMAN, answers.CB_HUMAN),),),
+        )
     await send(message, reply)
 
 
@@ -221,7 +206,7 @@ def _hand_over(
         session=session,
         catalogue=svc.catalogue,
         member=member,
-        member_label=_label(user),
+        member_label=member_label(user),
         question=question,
         duty_id=duty_id,
         staff_chat_id=svc.settings.staff_chat_for(duty.department if duty else None),
@@ -337,7 +322,9 @@ async def button(update: Update, context: Context) -> None:
     elif kind == "duty":
         duty_id, _, aspect = rest.partition(":")
         if catalogue.get(duty_id) is not None and aspect in Aspect._value2member_map_:
-            reply = answers.duty_reply(catalogue, duty_id, Aspect(aspect), apply=svc.apply_links())
+            reply = answers.duty_reply(
+                catalogue, duty_id, Aspect(aspect), apply=svc.applications.links
+            )
     elif kind == answers.CB_NONE and not rest:
         reply = _none_of_these(svc, user.id, chat_id)
     elif kind == answers.CB_HUMAN and (not rest or catalogue.get(rest) is not None):

@@ -92,8 +92,12 @@ def department_of(catalogue: Catalogue, data: str) -> str | None:
 # ------------------------------------------------------------------ rendering helpers
 
 
-def _e(value: str) -> str:
-    return html.escape(value, quote=False)
+def escape(value: object) -> str:
+    """Any catalogue, form or member string, for Telegram's HTML parse mode."""
+    return html.escape(str(value), quote=False)
+
+
+_e = escape
 
 
 def _numbered(items: Iterable[str]) -> list[str]:

@@ -195,6 +195,9 @@ class Form:
     fields: tuple[FormField, ...]
     # Issue 4, 2.3: a yes/no field "anonymous" decides; name and phone fields depend on it.
     anonymous_allowed: bool = False
+    # Which of the duty's procedures a filed case follows, by its title in duties.toml
+    # (3.2 has 办理程序 and 年审程序); empty: the first.
+    procedure: str = ""
 
     def field(self, field_id: str) -> FormField:
         for form_field in self.fields:
@@ -298,6 +301,7 @@ def _form_from_data(data: Mapping[str, Any]) -> Form:
         privacy=Privacy(**{key: str(value).strip() for key, value in privacy.items()}),
         fields=tuple(_field_from_data(raw, number) for number, raw in enumerate(raw_fields, 1)),
         anonymous_allowed=bool(data.get("anonymous_allowed", False)),
+        procedure=str(data.get("procedure", "")),
     )
 
 

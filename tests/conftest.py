@@ -19,6 +19,14 @@ DATA = Path(__file__).resolve().parent / "data"
 SEED = DATA / "duty_list.txt"
 
 
+def bot_env(**settings: object) -> dict[str, str]:
+    """This process's environment without the developer's UNIONBOT_* settings, plus these
+    (token="1:a" becomes UNIONBOT_TOKEN=1:a), for running union-bot as a subprocess."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("UNIONBOT_")}
+    env.update({f"UNIONBOT_{name.upper()}": str(value) for name, value in settings.items()})
+    return env
+
+
 @pytest.fixture(scope="session")
 def cache_dir(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     yield tmp_path_factory.mktemp("cache")

@@ -2,18 +2,17 @@
 
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
 from pathlib import Path
+
+from tests.conftest import bot_env
 
 REPO = Path(__file__).resolve().parents[2]
 
 
 def _cli(args: list[str], cwd: Path, cache_dir: Path, stdin: str = "", **settings: str) -> str:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("UNIONBOT_")}
-    env["UNIONBOT_CACHE_DIR"] = str(cache_dir)
-    env.update({f"UNIONBOT_{name.upper()}": value for name, value in settings.items()})
+    env = bot_env(cache_dir=cache_dir, **settings)
     result = subprocess.run(
         [sys.executable, "-m", "bot.cli", *args],
         input=stdin,
@@ -67,8 +66,7 @@ def test_misses_lists_what_the_bot_could_not_settle(tmp_path: Path, cache_dir: P
         "社保怎么交\n社保怎么交\n劳模\n都不是\n你好\n我的电话13900001234，帮我查快递\n",
         database_url=env_db,
     )
-    env = {k: v for k, v in os.environ.items() if not k.startswith("UNIONBOT_")}
-    env["UNIONBOT_DATABASE_URL"] = env_db
+    env = bot_env(database_url=env_db)
     result = subprocess.run(
         [sys.executable, "-m", "bot.cli", "misses"],
         cwd=tmp_path,

@@ -48,7 +48,9 @@ async def test_a_4000_character_message_is_answered(harness: Harness) -> None:
 
 async def test_emoji_and_control_characters(harness: Harness) -> None:
     for text in ["😀😀😀", "\u200b\u200b", "会员卡\x07\x1b怎么办"]:
+        before = len(harness.fake.bot_messages(harness.member.id))
         reply = await harness.say(text)
+        assert len(harness.fake.bot_messages(harness.member.id)) == before + 1, text
         assert reply["text"]
 
 

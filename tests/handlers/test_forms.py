@@ -77,12 +77,16 @@ async def fill(
     user: FakeUser | None = None,
     person: int = 0,
     yes: bool = True,
+    until: str | None = None,
 ) -> dict[str, Any]:
-    """Answer every field the form asks, as buttons where it offers them; ends at the summary."""
+    """Answer every field the form asks, as buttons where it offers them; ends at the summary
+    (or when the field `until` is asked)."""
     user = user or harness.member
     for _ in range(60):
         draft = _draft(harness, user)
         assert draft is not None
+        if until is not None and draft.current_field == until:
+            return harness.last(user.id)
         if draft.stage is DraftStage.REVIEW:
             return harness.last(user.id)
         assert draft.stage is DraftStage.FILLING, draft.stage
@@ -625,36 +629,16 @@ async def test_typed_navigation_words(harness: Harness) -> None:
 async def test_a_huge_wrong_answer_gets_a_short_retry(harness: Harness) -> None:
     form = _forms(harness)["hardship_aid"]
     await start(harness, form)
-    for _ in range(5):
-        await harness.say({"name": "张测试"}.get(_draft(harness).current_field or "", "x"))  # type: ignore[union-attr]
-        if _draft(harness).current_field == "household_size":  # type: ignore[union-attr]
-            break
-    draft = _draft(harness)
-    while draft is not None and draft.current_field != "household_size":
-        field = form.field(draft.current_field or "")
-        if field.type is FieldType.YESNO:
-            await harness.press("否")
-        else:
-            await harness.say(_text_for(field, 0))
-        draft = _draft(harness)
+    await fill(harness, form, until="household_size")
     retry = await harness.say("甲" * 4096)
     assert len(retry["text"]) < 1500
+    assert _draft(harness).current_field == "household_size", "still asked"  # type: ignore[union-attr]
 
 
 async def test_the_same_photo_twice_is_kept_once(harness: Harness) -> None:
     form = _forms(harness)["hardship_aid"]
     await start(harness, form)
-    draft = _draft(harness)
-    while draft is not None and draft.current_field != "documents":
-        field = form.field(draft.current_field or "")
-        if field.type is FieldType.YESNO:
-            await harness.press("否")
-        elif field.type is FieldType.MULTI:
-            await harness.press(field.options[0])
-            await harness.press("完成")
-        else:
-            await harness.say(_text_for(field, 0))
-        draft = _draft(harness)
+    await fill(harness, form, until="documents")
     update = harness.fake.user_message(harness.member, photo=make_jpeg(320, 240), enqueue=False)
     await harness.process(update)
     await harness.process(update)  # delivered twice
@@ -825,3 +809,12 @@ async def test_two_processes_submitting_one_draft_file_one_case(harness: Harness
     assert second_number == first
     with Session(harness.engine) as session:
         assert len(session.exec(select(Case)).all()) == 1
+
+
+async def test_the_annual_review_tells_the_annual_review_steps(harness: Harness) -> None:
+    review = _forms(harness)["service_card_review"]
+    await start(harness, review)
+    await fill(harness, review)
+    filed = await harness.press("提交")
+    assert "与保险合作社续保" in filed["text"], "年审程序, as the form names it"
+    assert "等待发卡" not in filed["text"]

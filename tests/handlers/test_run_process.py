@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
 import time
@@ -13,6 +12,7 @@ from typing import Any
 import pytest
 
 from bot.fake_telegram import FakeTelegram, FakeTelegramServer, FakeUser
+from tests.conftest import bot_env
 from tests.handlers.conftest import GENERAL, RIGHTS, TOKEN
 
 REPO = Path(__file__).resolve().parents[2]
@@ -42,15 +42,14 @@ def test_run_polls_the_api_server_and_answers(
     server: tuple[FakeTelegram, FakeTelegramServer], tmp_path: Path, cache_dir: Path
 ) -> None:
     fake, http = server
-    env = {
-        **{k: v for k, v in os.environ.items() if not k.startswith("UNIONBOT_")},
-        "UNIONBOT_TOKEN": TOKEN,
-        "UNIONBOT_API_BASE_URL": http.base_url,
-        "UNIONBOT_DATA_DIR": str(tmp_path),
-        "UNIONBOT_STAFF_CHAT_GENERAL": str(GENERAL),
-        "UNIONBOT_STAFF_CHAT_RIGHTS": str(RIGHTS),
-        "UNIONBOT_CACHE_DIR": str(cache_dir),
-    }
+    env = bot_env(
+        token=TOKEN,
+        api_base_url=http.base_url,
+        data_dir=tmp_path,
+        staff_chat_general=GENERAL,
+        staff_chat_rights=RIGHTS,
+        cache_dir=cache_dir,
+    )
     process = subprocess.Popen(
         [sys.executable, "-m", "bot.cli", "run"],
         cwd=tmp_path,
@@ -98,7 +97,7 @@ def test_run_polls_the_api_server_and_answers(
 
 
 def test_run_refuses_to_start_without_a_token(tmp_path: Path) -> None:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("UNIONBOT_")}
+    env = bot_env()
     result = subprocess.run(
         [sys.executable, "-m", "bot.cli", "run"],
         cwd=tmp_path,
@@ -117,14 +116,13 @@ def test_a_refused_token_is_one_line_and_never_printed(
 ) -> None:
     _, http = server
     wrong = "555000111:not-the-right-secret"
-    env = {
-        **{k: v for k, v in os.environ.items() if not k.startswith("UNIONBOT_")},
-        "UNIONBOT_TOKEN": wrong,
-        "UNIONBOT_API_BASE_URL": http.base_url,
-        "UNIONBOT_DATA_DIR": str(tmp_path),
-        "UNIONBOT_STAFF_CHAT_GENERAL": str(GENERAL),
-        "UNIONBOT_CACHE_DIR": str(cache_dir),
-    }
+    env = bot_env(
+        token=wrong,
+        api_base_url=http.base_url,
+        data_dir=tmp_path,
+        staff_chat_general=GENERAL,
+        cache_dir=cache_dir,
+    )
     result = subprocess.run(
         [sys.executable, "-m", "bot.cli", "run"],
         cwd=tmp_path,

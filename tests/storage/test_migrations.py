@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
 from pathlib import Path
@@ -14,6 +13,7 @@ from sqlmodel import SQLModel
 
 from storage.db import make_engine
 from storage.migrate import current, upgrade
+from tests.conftest import bot_env
 
 
 def test_migrations_match_the_models(tmp_path: Path) -> None:
@@ -37,8 +37,7 @@ def test_upgrade_is_repeatable_and_sqlite_uses_wal(tmp_path: Path) -> None:
 
 
 def test_db_upgrade_command(tmp_path: Path) -> None:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("UNIONBOT_")}
-    env["UNIONBOT_DATABASE_URL"] = f"sqlite:///{tmp_path / 'fresh.db'}"
+    env = bot_env(database_url=f"sqlite:///{tmp_path / 'fresh.db'}")
     result = subprocess.run(
         [sys.executable, "-m", "bot.cli", "db", "upgrade"],
         env=env,

@@ -19,7 +19,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from bot import texts
-from knowledge.answers import Button, Reply, contact_lines, escape
+from bot.replies import Button, Reply, contact_lines, escape
 from knowledge.catalogue import Catalogue, Duty
 from knowledge.forms import (
     FieldType,

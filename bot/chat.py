@@ -22,7 +22,7 @@ from sqlmodel import col, select
 from telegram import Update
 
 from bot.app import App, build_application, startup
-from bot.fake_telegram import FakeRequest, FakeTelegram, FakeUser, make_jpeg
+from bot.fake import FakeRequest, FakeTelegram, FakeUser, make_jpeg
 from bot.services import SERVICES_KEY, Services
 from bot.settings import Settings, load_settings
 from storage.db import session_scope

@@ -9,7 +9,7 @@ from __future__ import annotations
 from sqlmodel import Session
 
 from bot import texts
-from knowledge.answers import escape
+from bot.replies import escape
 from knowledge.catalogue import Catalogue
 from storage.cases import (
     card_message_id,

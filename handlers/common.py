@@ -16,7 +16,7 @@ from telegram import (
 from telegram.constants import ParseMode
 from telegram.error import BadRequest, TelegramError
 
-from knowledge.answers import Reply
+from bot.replies import Reply
 
 NO_PREVIEW = LinkPreviewOptions(is_disabled=True)
 

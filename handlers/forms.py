@@ -16,9 +16,9 @@ from telegram.ext import Application, CommandHandler, filters
 
 from bot import texts
 from bot.applications import local_time
+from bot.replies import Button, Reply, callback_number
 from bot.services import Context, Services, services
 from handlers.common import member_label, send
-from knowledge.answers import Button, Reply, callback_number
 from knowledge.forms import display
 from storage.cases import close_case, enqueue, touch_member
 from storage.db import in_session, session_scope

@@ -11,13 +11,12 @@ from telegram import CallbackQuery, Message, Update, User
 from telegram.error import TelegramError
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler, MessageHandler, filters
 
-from bot import texts
+from bot import replies, texts
 from bot.consultations import end_consultation, relay_to_staff, start_consultation
+from bot.replies import Reply
 from bot.services import Context, Services, services
 from handlers import forms
 from handlers.common import answer_query, edit, member_label, send, send_to
-from knowledge import answers
-from knowledge.answers import Reply
 from knowledge.catalogue import Aspect
 from knowledge.router import RouteKind
 from storage.cases import open_consultation, record_miss, touch_member
@@ -99,7 +98,7 @@ async def unknown_command(update: Update, context: Context) -> None:
 
 async def menu(update: Update, context: Context) -> None:
     if (message := update.effective_message) is not None:
-        await send(message, answers.menu_root(services(context).catalogue))
+        await send(message, replies.menu_root(services(context).catalogue))
 
 
 async def text(update: Update, context: Context) -> None:
@@ -136,7 +135,7 @@ def _on_text(
     elif (route := svc.router.route(question)).topic == HUMAN_INTENT:
         reply = _handoff_or_ask(svc, session, member, user, None)
     else:
-        said = answers.answer(
+        said = replies.answer(
             svc.catalogue,
             route,
             confident_score=svc.settings.confident_score,
@@ -180,13 +179,13 @@ async def media(update: Update, context: Context) -> None:
     else:
         reply = Reply(
             texts.MEDIA_NOT_UNDERSTOOD,
-            ((answers.Button(texts.BUTTON_HUMAN, answers.CB_HUMAN),),),
+            ((replies.Button(texts.BUTTON_HUMAN, replies.CB_HUMAN),),),
         )
     await send(message, reply)
 
 
-def _end_button() -> tuple[tuple[answers.Button, ...], ...]:
-    return ((answers.Button(texts.BUTTON_END, answers.CB_END),),)
+def _end_button() -> tuple[tuple[replies.Button, ...], ...]:
+    return ((replies.Button(texts.BUTTON_END, replies.CB_END),),)
 
 
 def _hand_over(
@@ -312,24 +311,24 @@ async def button(update: Update, context: Context) -> None:
         new_message = kind in {"apply", "prof"} or (kind == "fm" and rest.split(":")[1:2] != ["t"])
         if kind in {"fm", "prof"} and new_message and reply is not None:
             await _drop_buttons(query)
-    elif kind == answers.CB_MENU and not rest:
-        reply = answers.menu_root(catalogue)
+    elif kind == replies.CB_MENU and not rest:
+        reply = replies.menu_root(catalogue)
     elif kind == "area":
-        reply = answers.menu_area(catalogue, rest)
+        reply = replies.menu_area(catalogue, rest)
     elif kind == "dept":
-        department = answers.department_of(catalogue, rest)
-        reply = answers.department_reply(catalogue, department) if department else None
+        department = replies.department_of(catalogue, rest)
+        reply = replies.department_reply(catalogue, department) if department else None
     elif kind == "duty":
         duty_id, _, aspect = rest.partition(":")
         if catalogue.get(duty_id) is not None and aspect in Aspect._value2member_map_:
-            reply = answers.duty_reply(
+            reply = replies.duty_reply(
                 catalogue, duty_id, Aspect(aspect), apply=svc.applications.links
             )
-    elif kind == answers.CB_NONE and not rest:
+    elif kind == replies.CB_NONE and not rest:
         reply = _none_of_these(svc, user.id, chat_id)
-    elif kind == answers.CB_HUMAN and (not rest or catalogue.get(rest) is not None):
+    elif kind == replies.CB_HUMAN and (not rest or catalogue.get(rest) is not None):
         reply, new_message = await _human(svc, user, chat_id, rest or None), True
-    elif kind == answers.CB_END and not rest:
+    elif kind == replies.CB_END and not rest:
         reply, new_message = await _end(svc, user, chat_id), True
     if reply is None:
         await answer_query(query, texts.BUTTON_EXPIRED)
@@ -357,8 +356,8 @@ def _none_of_these(svc: Services, telegram_id: int, chat_id: int) -> Reply:
             )
     buttons = (
         (
-            answers.Button(texts.BUTTON_HUMAN, answers.CB_HUMAN),
-            answers.Button(texts.BUTTON_MENU, answers.CB_MENU),
+            replies.Button(texts.BUTTON_HUMAN, replies.CB_HUMAN),
+            replies.Button(texts.BUTTON_MENU, replies.CB_MENU),
         ),
     )
     return Reply(texts.NONE_OF_THESE, buttons)

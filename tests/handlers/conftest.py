@@ -13,7 +13,7 @@ from sqlalchemy.engine import Engine
 from telegram import Update
 
 from bot.app import App, build_application, startup
-from bot.fake_telegram import FakeRequest, FakeTelegram, FakeUser
+from bot.fake import FakeRequest, FakeTelegram, FakeUser
 from bot.settings import Settings
 from knowledge.router import Router
 from storage.db import make_engine

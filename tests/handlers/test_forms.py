@@ -11,7 +11,7 @@ import pytest
 from sqlmodel import Session, select
 
 from bot.applications import Applications
-from bot.fake_telegram import FakeUser, make_jpeg
+from bot.fake import FakeUser, make_jpeg
 from bot.services import SERVICES_KEY, Services
 from knowledge.forms import FieldType, Form, FormField
 from storage.models import Attachment, Case, CaseStatus, Draft, DraftStage
@@ -363,7 +363,7 @@ async def test_a_restart_resumes_the_member_where_they_were(
     harness: Harness, tmp_path: Any, router: Any
 ) -> None:
     from bot.app import build_application, startup
-    from bot.fake_telegram import FakeRequest
+    from bot.fake import FakeRequest
     from tests.handlers.conftest import harness_settings
 
     form = _forms(harness)["service_card"]

@@ -25,7 +25,7 @@ from sqlmodel import Session, select
 from telegram import Update
 
 from bot.applications import PICKED, Applications
-from bot.fake_telegram import FakeUser, make_jpeg
+from bot.fake import FakeUser, make_jpeg
 from bot.services import SERVICES_KEY, Services
 from knowledge.forms import FieldType, FormField
 from storage.models import ACTIVE_DRAFT_STAGES, Attachment, Case, Draft, DraftStage, Member

@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from bot.fake_telegram import FakeTelegram, FakeTelegramServer, FakeUser
+from bot.fake import FakeTelegram, FakeTelegramServer, FakeUser
 from tests.conftest import bot_env
 from tests.handlers.conftest import GENERAL, RIGHTS, TOKEN
 

@@ -1,7 +1,8 @@
-"""Answers rendered from the catalogue: HTML text plus buttons, with no Telegram in sight.
+"""Replies rendered from the catalogue: HTML text plus buttons, and the callback data they carry.
 
-Every catalogue string goes through `html.escape`; the handlers turn `Reply.buttons` into
-an inline keyboard. Callback data stays far below the Bot API's 64 bytes.
+The bot layer's presentation of what `knowledge/` knows: every catalogue string goes through
+`html.escape`; the handlers turn `Reply.buttons` into an inline keyboard. Callback data stays
+far below the Bot API's 64 bytes.
 """
 
 from __future__ import annotations

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 import time
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -22,13 +22,16 @@ from telegram.request import BaseRequest
 
 from bot import texts
 from bot.applications import Applications
+from bot.casework import Casework
 from bot.outbox import Postman
+from bot.replies import inline_keyboard
 from bot.services import SERVICES_KEY, Services
 from bot.settings import Settings
+from bot.workdays import CHINA, WorkCalendar
 from handlers import errors, forms, groups, member, staff
 from knowledge.forms import load_forms
 from knowledge.router import Router, build_router
-from storage.cases import purge_closed_cases
+from storage.cases import enqueue, purge_closed_cases
 from storage.db import make_engine, session_scope
 from storage.models import Attachment, utcnow
 
@@ -62,6 +65,12 @@ def build_application(
     router = router or build_router()
     engine = engine or make_engine(settings.database_url)
     application_forms = load_forms(duties=[duty.id for duty in router.catalogue])
+    casework = Casework(
+        settings=settings,
+        catalogue=router.catalogue,
+        forms=application_forms,
+        calendar=WorkCalendar(),
+    )
     app.bot_data[SERVICES_KEY] = Services(
         settings=settings,
         catalogue=router.catalogue,
@@ -72,8 +81,10 @@ def build_application(
             retry_seconds=settings.outbox_retry_seconds,
             fallback_chat=settings.staff_chat_general,
             admin_ids=settings.admin_ids,
+            render_card=casework.render_card,
         ),
-        applications=Applications(application_forms, router.catalogue),
+        applications=Applications(application_forms, router.catalogue, casework),
+        casework=casework,
     )
     staff_chats = set(settings.staff_chats())
     # Order matters: staff chats first (only replies there count), then other groups (only
@@ -99,6 +110,9 @@ async def startup(app: App) -> None:
             _deliver_job, interval=svc.settings.outbox_retry_seconds, first=0, name="outbox"
         )
         app.job_queue.run_repeating(_sweep_job, interval=SWEEP_SECONDS, first=60, name="drafts")
+        digest_at = svc.settings.digest_at.replace(tzinfo=CHINA)
+        app.job_queue.run_daily(_digest_job, time=digest_at, name="digest")
+        app.job_queue.run_repeating(_held_job, interval=SWEEP_SECONDS, first=SWEEP_SECONDS)
     log.info("union-bot ready as @%s", app.bot.username)
 
 
@@ -115,6 +129,53 @@ async def _sweep_job(context: ContextTypes.DEFAULT_TYPE) -> None:
     svc: Services = context.bot_data[SERVICES_KEY]
     sweep_drafts(svc)
     await svc.postman.flush(context.bot)
+
+
+async def _digest_job(context: ContextTypes.DEFAULT_TYPE) -> None:
+    svc: Services = context.bot_data[SERVICES_KEY]
+    send_digests(svc, utcnow())
+    await svc.postman.flush(context.bot)
+
+
+async def _held_job(context: ContextTypes.DEFAULT_TYPE) -> None:
+    svc: Services = context.bot_data[SERVICES_KEY]
+    send_held_digests(svc)
+    await svc.postman.flush(context.bot)
+
+
+def send_digests(svc: Services, now: datetime) -> int:
+    """The morning digest to every staff chat, on working days; how many went out."""
+    if not svc.casework.calendar.is_workday(now.astimezone(CHINA).date()):
+        return 0
+    sent = 0
+    for chat_id, name in svc.settings.staff_chats().items():
+        with session_scope(svc.engine) as session:
+            digest = svc.casework.digest(session, chat_id, name, now)
+            enqueue(
+                session=session,
+                chat_id=chat_id,
+                text=digest.text,
+                reply_markup=inline_keyboard(digest.buttons) if digest.buttons else None,
+            )
+            sent += 1
+    return sent
+
+
+def send_held_digests(svc: Services) -> int:
+    """Every hour: the new cases whose cards waited (a burst), listed once in their chat."""
+    sent = 0
+    for chat_id, name in svc.settings.staff_chats().items():
+        with session_scope(svc.engine) as session:
+            held = svc.casework.held_digest(session, chat_id, name)
+            if held is not None:
+                enqueue(
+                    session=session,
+                    chat_id=chat_id,
+                    text=held.text,
+                    reply_markup=inline_keyboard(held.buttons) if held.buttons else None,
+                )
+                sent += 1
+    return sent
 
 
 def sweep_drafts(svc: Services) -> tuple[int, int]:

@@ -9,7 +9,7 @@ draft or a field that is no longer being asked.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -19,6 +19,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from bot import texts
+from bot.casework import Casework
 from bot.replies import Button, Reply, contact_lines, escape
 from knowledge.catalogue import Catalogue, Duty
 from knowledge.forms import (
@@ -98,9 +99,12 @@ class Outcome:
 class Applications:
     """The dialogue rules; the handlers only translate updates into these calls."""
 
-    def __init__(self, forms: Mapping[str, Form], catalogue: Catalogue) -> None:
+    def __init__(
+        self, forms: Mapping[str, Form], catalogue: Catalogue, casework: Casework
+    ) -> None:
         self.forms = dict(forms)
         self.catalogue = catalogue
+        self.casework = casework
         # For each duty, the forms a member can file online: (button label, form id).
         self.links: dict[str, list[tuple[str, str]]] = {}
         for form in self.forms.values():
@@ -697,7 +701,7 @@ class Applications:
                 "privacy_notice": privacy_version(form),
             },
         )
-        self._send_card(session, case, draft, form, duty, member_label, kept)
+        self.casework.file(session, case, member_label=member_label, now=utcnow())
         # The case holds the answers now; the draft keeps none (nor the hidden stale ones).
         draft.answers = {}
         draft.current_field = None
@@ -715,44 +719,6 @@ class Applications:
             if field.type is FieldType.UPLOAD:
                 ids.update(answers.get(field.id) or [])
         return ids
-
-    def _send_card(
-        self,
-        session: Session,
-        case: Case,
-        draft: Draft,
-        form: Form,
-        duty: Duty,
-        member_label: str,
-        attachments: Sequence[Attachment],
-    ) -> None:
-        assert case.staff_chat_id is not None
-        card = texts.STAFF_APPLICATION_CARD.format(
-            number=case.number,
-            title=_e(form.title),
-            duty=_e(duty.id),
-            department=_e(duty.department),
-            member=_e(member_label),
-            lines="\n".join(self.summary_lines(draft, masked=True)),
-            attachments=len(attachments),
-        )
-        enqueue(session=session, chat_id=case.staff_chat_id, text=card, case=case, track=True)
-        labels = {f.id: f.label for f in form.fields}
-        for index, attachment in enumerate(attachments, 1):
-            # By file id: it still works after the member deleted their message.
-            enqueue(
-                session=session,
-                chat_id=case.staff_chat_id,
-                text=texts.STAFF_ATTACHMENT.format(
-                    number=case.number,
-                    index=index,
-                    total=len(attachments),
-                    label=_e(labels.get(attachment.field_id, attachment.field_id)),
-                ),
-                case=case,
-                track=True,
-                file=(attachment.kind, attachment.telegram_file_id),
-            )
 
     def _filed_reply(self, form: Form, duty: Duty, case: Case) -> Reply:
         reply = self._filed_text(form, duty, case)

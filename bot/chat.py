@@ -26,7 +26,8 @@ from bot.fake import FakeRequest, FakeTelegram, FakeUser, make_jpeg
 from bot.services import SERVICES_KEY, Services
 from bot.settings import Settings, load_settings
 from storage.db import session_scope
-from storage.models import Case, CaseMessage
+from storage.models import ALL_DEPARTMENTS, Case, CaseMessage, StaffRole
+from storage.staff import add_staff
 
 CHAT_TOKEN = "100200300:terminal-chat"
 # staff: 文本 answers the newest case; staff HD-2026-000002: 文本 answers that one.
@@ -66,6 +67,17 @@ class TerminalChat:
         self.staff_chats = settings.staff_chats()
         for chat_id, name in self.staff_chats.items():
             fake.register_chat(chat_id, type="supergroup", title=name)
+            fake.set_member(chat_id, self.staffer, "administrator")
+        # The one staffer of the terminal chat is on the roster, for every department.
+        svc: Services = app.bot_data[SERVICES_KEY]
+        with session_scope(svc.engine) as session:
+            add_staff(
+                session=session,
+                telegram_id=self.staffer.id,
+                name=self.staffer.full_name,
+                department=ALL_DEPARTMENTS,
+                role=StaffRole.ADMIN,
+            )
         self.shown: dict[tuple[int, int], str] = {}
         self.options: list[tuple[int, str]] = []  # (message_id, callback data)
         self.labels: list[tuple[str, tuple[int, str]]] = []

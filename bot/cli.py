@@ -88,6 +88,29 @@ def _parser() -> argparse.ArgumentParser:
     database.add_argument("action", choices=["upgrade", "current"])
     database.set_defaults(command=_db)
 
+    staff = commands.add_parser("staff", help="the staff roster: who may act on cases")
+    roster = staff.add_subparsers(required=True, metavar="ACTION")
+    add = roster.add_parser("add", help="add a staffer (or change one already on the roster)")
+    add.add_argument("telegram_id", type=int, metavar="TELEGRAM_ID")
+    add.add_argument("--name", required=True, help="how cards and members see them: 李干事")
+    add.add_argument(
+        "--department",
+        required=True,
+        help="组织部, 民主管理部, 权益保障部, 宣传教育部, or 全部 (all)",
+    )
+    add.add_argument(
+        "--role",
+        default="handler",
+        help="handler (acts on cases), lead (also reassigns, statistics), "
+        "admin (also the roster and full exports); default handler",
+    )
+    add.set_defaults(command=_staff, action="add")
+    remove = roster.add_parser("remove", help="take a staffer off the roster")
+    remove.add_argument("telegram_id", type=int, metavar="TELEGRAM_ID")
+    remove.set_defaults(command=_staff, action="remove")
+    listing = roster.add_parser("list", help="everyone on the roster")
+    listing.set_defaults(command=_staff, action="list")
+
     misses = commands.add_parser(
         "misses", help="questions the bot could not settle, grouped and counted"
     )
@@ -205,6 +228,53 @@ def _db(args: argparse.Namespace) -> int:
         return 2
     engine = make_engine(settings.database_url, migrate=args.action == "upgrade")
     print(f"{engine.url.render_as_string(hide_password=True)}: revision {current(engine)}")
+    return 0
+
+
+def _staff(args: argparse.Namespace) -> int:
+    from bot import texts
+    from bot.roster import (
+        RosterError,
+        parse_department,
+        parse_name,
+        parse_role,
+        roster_line,
+        roster_text,
+    )
+    from bot.settings import StorageSettings
+    from knowledge.catalogue import load_catalogue
+    from storage.db import make_engine, session_scope
+    from storage.staff import add_staff, remove_staff, roster
+
+    if (settings := _settings(StorageSettings, "staff")) is None:
+        return 2
+    with session_scope(make_engine(settings.database_url)) as session:
+        if args.action == "list":
+            print(roster_text(roster(session=session)))
+            return 0
+        if args.action == "remove":
+            removed = remove_staff(session=session, telegram_id=args.telegram_id)
+            if removed is None:
+                print(texts.ROSTER_NOT_FOUND.format(telegram_id=args.telegram_id))
+                return 1
+            print(texts.ROSTER_REMOVED.format(line=roster_line(removed)))
+            return 0
+        try:
+            name = parse_name(args.name)
+            department = parse_department(args.department, load_catalogue().departments())
+            role = parse_role(args.role)
+        except RosterError as error:
+            print(f"union-bot staff: {error}", file=sys.stderr)
+            return 2
+        staffer, created = add_staff(
+            session=session,
+            telegram_id=args.telegram_id,
+            name=name,
+            department=department,
+            role=role,
+        )
+        done = texts.ROSTER_ADDED if created else texts.ROSTER_UPDATED
+        print(done.format(line=roster_line(staffer)))
     return 0
 
 

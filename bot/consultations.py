@@ -6,11 +6,14 @@ case change, so that it is sent even if Telegram is down at that moment.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from sqlmodel import Session
 
 from bot import texts
 from bot.replies import escape
 from knowledge.catalogue import Catalogue
+from knowledge.forms import mask_numbers
 from storage.cases import (
     card_message_id,
     close_case,
@@ -20,7 +23,10 @@ from storage.cases import (
     record_event,
     record_miss,
 )
-from storage.models import Actor, Case, Member, MissReason
+from storage.models import Actor, Case, Member, MissReason, utcnow
+
+if TYPE_CHECKING:
+    from bot.casework import Casework
 
 # Telegram's limit is 4,096 characters; the rest of a card needs well under 600.
 CARD_QUESTION_LIMIT = 3400
@@ -30,7 +36,7 @@ CHUNK = 3500
 _e = escape
 
 
-def _shorten(text: str, limit: int) -> str:
+def shorten(text: str, limit: int) -> str:
     if len(text) <= limit:
         return _e(text)
     return _e(text[:limit]) + _e(texts.TRUNCATED.format(length=len(text)))
@@ -44,6 +50,7 @@ def start_consultation(
     *,
     session: Session,
     catalogue: Catalogue,
+    casework: Casework,
     member: Member,
     member_label: str,
     question: str,
@@ -60,58 +67,31 @@ def start_consultation(
         department=department,
         staff_chat_id=staff_chat_id,
     )
-    card = texts.STAFF_CARD.format(
-        number=case.number,
-        duty=_e(f"{duty.id} {duty.name}") if duty else texts.STAFF_CARD_UNKNOWN_DUTY,
-        department=_e(department or "综合"),
-        member=_e(member_label),
-        question=_shorten(question, CARD_QUESTION_LIMIT),
-    )
-    enqueue(session=session, chat_id=staff_chat_id, text=card, case=case, track=True)
+    casework.file(session, case, member_label=member_label, now=utcnow())
     record_miss(session=session, question=question, reason=MissReason.HANDOFF, guess=duty_id)
     return case
 
 
-def relay_to_staff(
-    *, session: Session, case: Case, text: str | None, copy_of: tuple[int, int] | None = None
-) -> None:
-    """A member's message in an open consultation, threaded under the staff card."""
+def relay_to_staff(*, session: Session, case: Case, text: str) -> None:
+    """A member's text about a case, threaded under its staff card, long numbers masked (a
+    phone or ID number typed into a chat is not for the whole group)."""
     assert case.staff_chat_id is not None
     card = card_message_id(session=session, case=case)
-    if text is not None:
-        for part in _chunks(text):
-            enqueue(
-                session=session,
-                chat_id=case.staff_chat_id,
-                text=texts.STAFF_MEMBER_MESSAGE.format(number=case.number, text=_e(part)),
-                case=case,
-                reply_to_message_id=card,
-                track=True,
-            )
-    if copy_of is not None:
+    for part in _chunks(mask_numbers(text)):
         enqueue(
             session=session,
             chat_id=case.staff_chat_id,
-            text=texts.STAFF_MEMBER_MEDIA.format(number=case.number),
+            text=texts.STAFF_MEMBER_MESSAGE.format(number=case.number, text=_e(part)),
             case=case,
             reply_to_message_id=card,
             track=True,
-        )
-        enqueue(
-            session=session,
-            chat_id=case.staff_chat_id,
-            text="",
-            case=case,
-            reply_to_message_id=card,
-            track=True,
-            copy_of=copy_of,
         )
     record_event(
         session=session,
         case=case,
         actor=Actor.MEMBER,
         action="member_message",
-        detail={"text": text, "attachment": copy_of is not None},
+        detail={"text": text},
     )
 
 
@@ -124,7 +104,7 @@ def relay_to_member(
     text: str | None,
     copy_of: tuple[int, int] | None = None,
 ) -> None:
-    """A staff reply, marked as from the union."""
+    """A staff reply, marked as from the union; the member's reply to it finds the case."""
     member = member_of(session=session, case=case)
     if text is not None:
         for part in _chunks(text):
@@ -133,6 +113,7 @@ def relay_to_member(
                 chat_id=member.chat_id,
                 text=texts.STAFF_REPLY.format(union=_e(union), number=case.number, text=_e(part)),
                 case=case,
+                track=True,
             )
     if copy_of is not None:
         enqueue(
@@ -140,8 +121,16 @@ def relay_to_member(
             chat_id=member.chat_id,
             text=texts.STAFF_MEDIA_REPLY.format(union=_e(union), number=case.number),
             case=case,
+            track=True,
         )
-        enqueue(session=session, chat_id=member.chat_id, text="", case=case, copy_of=copy_of)
+        enqueue(
+            session=session,
+            chat_id=member.chat_id,
+            text="",
+            case=case,
+            copy_of=copy_of,
+            track=True,
+        )
     record_event(
         session=session,
         case=case,
@@ -152,28 +141,11 @@ def relay_to_member(
     )
 
 
-def end_consultation(
-    *, session: Session, case: Case, actor: Actor, actor_telegram_id: int | None
-) -> bool:
-    """Close it and tell the other side; False if it was already closed."""
+def end_consultation(*, session: Session, casework: Casework, case: Case, member: Member) -> bool:
+    """The member ends it: staff are told; False if it had ended already."""
     if not close_case(
-        session=session, case=case, actor=actor, actor_telegram_id=actor_telegram_id
+        session=session, case=case, actor=Actor.MEMBER, actor_telegram_id=member.telegram_id
     ):
         return False
-    if actor is Actor.MEMBER and case.staff_chat_id is not None:
-        enqueue(
-            session=session,
-            chat_id=case.staff_chat_id,
-            text=texts.STAFF_MEMBER_ENDED.format(number=case.number),
-            case=case,
-            reply_to_message_id=card_message_id(session=session, case=case),
-        )
-    elif actor is Actor.STAFF:
-        member = member_of(session=session, case=case)
-        enqueue(
-            session=session,
-            chat_id=member.chat_id,
-            text=texts.HANDOFF_CLOSED_BY_STAFF.format(number=case.number),
-            case=case,
-        )
+    casework.member_ended(session, case)
     return True

@@ -4,30 +4,43 @@ A message is claimed with a lease before it is sent, so that two bot processes o
 never send it twice at once; a failed send stays pending and is retried with back-off, so a
 Telegram outage or a 429 never loses a staff card or a reply. Only a permanent refusal (the
 member blocked the bot, a message Telegram rejects) ends it as failed, and that is recorded.
+
+A case's card is rendered when it is sent, from the case as it is then: a newer card job for
+the same case and chat supersedes an older one, so a burst of changes edits the card once.
 """
 
 from __future__ import annotations
 
 import html
 import logging
+from collections.abc import Callable
 from datetime import timedelta
 
 from sqlalchemy import update
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
-from telegram import Bot, InlineKeyboardMarkup, LinkPreviewOptions, ReplyParameters
+from telegram import Bot, InlineKeyboardMarkup, LinkPreviewOptions, Message, ReplyParameters
 from telegram.constants import ParseMode
 from telegram.error import BadRequest, Forbidden, RetryAfter, TelegramError
 
 from bot import texts
+from bot.replies import Reply, inline_keyboard
 from storage.cases import enqueue, link_message, record_event
 from storage.db import session_scope
 from storage.models import Actor, Case, Member, OutboxMessage, OutboxStatus, utcnow
+from storage.staff import staff_member
 
 log = logging.getLogger(__name__)
 
 LEASE = timedelta(minutes=2)
 MAX_BACKOFF = timedelta(hours=1)
+NO_PREVIEW = LinkPreviewOptions(is_disabled=True)
+# A case's card for a chat: (session, case, chat id) → the text and buttons to show.
+CardRenderer = Callable[[Session, Case, int], Reply]
+
+
+class _Superseded(Exception):
+    """A card job a newer one for the same card replaces (or whose case is gone)."""
 
 
 class Postman:
@@ -38,8 +51,10 @@ class Postman:
         retry_seconds: float = 30.0,
         fallback_chat: int | None = None,
         admin_ids: tuple[int, ...] = (),
+        render_card: CardRenderer | None = None,
     ) -> None:
         self.engine = engine
+        self.render_card = render_card
         self.retry = timedelta(seconds=retry_seconds)
         # Where a staff chat's messages go when that chat refuses them (the bot was removed,
         # a wrong id): the general staff chat, and the admins are told.
@@ -90,8 +105,11 @@ class Postman:
             if message.reply_markup
             else None
         )
+        protect = message.protect or None
         try:
-            if message.file_id is not None:
+            if message.card:
+                message_id, new_card = await self._send_card(bot, message)
+            elif message.file_id is not None:
                 send_file = bot.send_photo if message.file_kind == "photo" else bot.send_document
                 posted = await send_file(
                     message.chat_id,
@@ -99,6 +117,7 @@ class Postman:
                     caption=message.text or None,
                     parse_mode=ParseMode.HTML,
                     reply_parameters=reply,
+                    protect_content=protect,
                 )
                 message_id = posted.message_id
             elif message.copy_from_chat_id is not None and message.copy_message_id is not None:
@@ -107,6 +126,7 @@ class Postman:
                     message.copy_from_chat_id,
                     message.copy_message_id,
                     reply_parameters=reply,
+                    protect_content=protect,
                 )
                 message_id = copied.message_id
             else:
@@ -116,9 +136,13 @@ class Postman:
                     parse_mode=ParseMode.HTML,
                     reply_markup=markup,
                     reply_parameters=reply,
-                    link_preview_options=LinkPreviewOptions(is_disabled=True),
+                    link_preview_options=NO_PREVIEW,
+                    protect_content=protect,
                 )
                 message_id = posted.message_id
+        except _Superseded:
+            self._done(message, None)
+            return 0
         except RetryAfter as error:
             self._retry(message, error, timedelta(seconds=_seconds(error.retry_after)))
             return 0
@@ -132,10 +156,69 @@ class Postman:
             backoff = min(self.retry * (2 ** min(message.attempts, 10)), MAX_BACKOFF)
             self._retry(message, error, backoff)
             return 0
-        self._done(message, message_id)
+        self._done(message, message_id, new_card=message.card and new_card)
         return 1
 
-    def _done(self, message: OutboxMessage, message_id: int) -> None:
+    async def _send_card(self, bot: Bot, message: OutboxMessage) -> tuple[int, bool]:
+        """Send the case's card, or edit the one already there: (its message id, whether new).
+
+        Cards go out with protect_content: they carry masked personal data, but no forwarding.
+        """
+        with session_scope(self.engine) as session:
+            case = session.get(Case, message.case_id) if message.case_id is not None else None
+            newer = session.exec(
+                select(OutboxMessage.id)
+                .where(col(OutboxMessage.card).is_(True))
+                .where(OutboxMessage.case_id == message.case_id)
+                .where(OutboxMessage.chat_id == message.chat_id)
+                .where(OutboxMessage.edit_message_id == message.edit_message_id)
+                .where(OutboxMessage.status == OutboxStatus.PENDING)
+                .where(col(OutboxMessage.id) > message.id)
+            ).first()
+            if case is None or newer is not None or self.render_card is None:
+                raise _Superseded
+            reply = self.render_card(session, case, message.chat_id)
+            target = message.edit_message_id or (
+                case.card_message_id if case.staff_chat_id == message.chat_id else None
+            )
+        markup = (
+            InlineKeyboardMarkup.de_json(inline_keyboard(reply.buttons), bot)
+            if reply.buttons
+            else None
+        )
+        if target is not None:
+            try:
+                edited = await bot.edit_message_text(
+                    reply.text,
+                    message.chat_id,
+                    target,
+                    parse_mode=ParseMode.HTML,
+                    reply_markup=markup,
+                    link_preview_options=NO_PREVIEW,
+                )
+                return (edited.message_id if isinstance(edited, Message) else target), False
+            except BadRequest as error:
+                lowered = error.message.lower()
+                if "not modified" in lowered:
+                    return target, False
+                if message.edit_message_id is not None or not (
+                    "not found" in lowered or "can't be edited" in lowered
+                ):
+                    raise
+                # The card was deleted or is too old to edit: a fresh one takes its place.
+        posted = await bot.send_message(
+            message.chat_id,
+            reply.text,
+            parse_mode=ParseMode.HTML,
+            reply_markup=markup,
+            link_preview_options=NO_PREVIEW,
+            protect_content=True,
+        )
+        return posted.message_id, True
+
+    def _done(
+        self, message: OutboxMessage, message_id: int | None, *, new_card: bool = False
+    ) -> None:
         with session_scope(self.engine) as session:
             stored = session.get(OutboxMessage, message.id)
             if stored is None:
@@ -145,12 +228,23 @@ class Postman:
             stored.sent_at = utcnow()
             stored.attempts += 1
             session.add(stored)
-            if stored.track and stored.case_id is not None:
+            if message_id is None or stored.case_id is None:
+                return
+            if stored.track or stored.card:
                 link_message(
                     session=session,
                     case_id=stored.case_id,
                     chat_id=stored.chat_id,
                     message_id=message_id,
+                )
+            if new_card:
+                # A plain UPDATE: the case's version is for staff and members' changes, and a
+                # card arriving must not make one of theirs fail.
+                session.execute(
+                    update(Case)
+                    .where(col(Case.id) == stored.case_id)
+                    .where(col(Case.staff_chat_id) == stored.chat_id)
+                    .values(card_message_id=message_id)
                 )
 
     def _retry(self, message: OutboxMessage, error: Exception, wait: timedelta) -> None:
@@ -176,8 +270,11 @@ class Postman:
             session.add(stored)
             member = session.exec(select(Member).where(Member.chat_id == stored.chat_id)).first()
             case = session.get(Case, stored.case_id) if stored.case_id is not None else None
-            if member is None:
+            if stored.chat_id < 0:  # a staff chat
                 self._reroute(session, stored, case)
+                return
+            if stored.protect or member is None:  # a staffer's private chat
+                self._unreachable_staffer(session, stored, case)
                 return
             if blocked:
                 member.blocked = True
@@ -199,11 +296,35 @@ class Postman:
                     case=case,
                 )
 
+    def _unreachable_staffer(
+        self, session: Session, stored: OutboxMessage, case: Case | None
+    ) -> None:
+        """A staffer (or an admin) who has not started the bot privately: their group is told
+        how to fix it; what was owed is not sent anywhere else."""
+        if case is None or case.staff_chat_id is None:
+            return
+        staffer = staff_member(session=session, telegram_id=stored.chat_id)
+        record_event(
+            session=session,
+            case=case,
+            actor=Actor.BOT,
+            action="undeliverable",
+            detail={"chat": "staff", "error": stored.last_error},
+        )
+        enqueue(
+            session=session,
+            chat_id=case.staff_chat_id,
+            text=texts.STAFF_PRIVATE_UNREACHABLE.format(
+                name=html.escape(staffer.name if staffer else str(stored.chat_id), quote=False),
+                number=case.number,
+            ),
+            case=case,
+        )
+
     def _reroute(self, session: Session, stored: OutboxMessage, case: Case | None) -> None:
         """A staff chat refused a message: send it to the general chat and tell the admins."""
-        if stored.chat_id in self.admin_ids:
-            return  # an admin who never opened the bot: nothing more to do
-        if self.fallback_chat is not None and stored.chat_id != self.fallback_chat:
+        is_edit = stored.card and stored.edit_message_id is not None  # nothing to resend
+        if self.fallback_chat is not None and stored.chat_id != self.fallback_chat and not is_edit:
             enqueue(
                 session=session,
                 chat_id=self.fallback_chat,
@@ -218,6 +339,7 @@ class Postman:
                 file=(
                     (stored.file_kind or "document", stored.file_id) if stored.file_id else None
                 ),
+                card=stored.card,
             )
             if case is not None and case.staff_chat_id == stored.chat_id:
                 case.staff_chat_id = self.fallback_chat

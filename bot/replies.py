@@ -12,6 +12,7 @@ import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import Any
 
 from bot import texts
 from knowledge.catalogue import Aspect, Catalogue, Contact, Duty
@@ -36,6 +37,15 @@ class Button:
 class Reply:
     text: str
     buttons: tuple[tuple[Button, ...], ...] = ()
+
+
+def inline_keyboard(buttons: Sequence[Sequence[Button]]) -> dict[str, Any]:
+    """The Bot API's InlineKeyboardMarkup as JSON, for messages that wait in the outbox."""
+    return {
+        "inline_keyboard": [
+            [{"text": b.label, "callback_data": b.data} for b in row] for row in buttons
+        ]
+    }
 
 
 class MissKind(StrEnum):

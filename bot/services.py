@@ -9,6 +9,7 @@ from sqlalchemy.engine import Engine
 from telegram.ext import ContextTypes
 
 from bot.applications import Applications
+from bot.casework import Casework
 from bot.outbox import Postman
 from bot.settings import Settings
 from knowledge.catalogue import Catalogue
@@ -25,6 +26,7 @@ class Services:
     engine: Engine
     postman: Postman
     applications: Applications
+    casework: Casework
 
     @property
     def files_dir(self) -> Path:

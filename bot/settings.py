@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import time
 from pathlib import Path
 from typing import Annotated, Any, TypeVar
 
@@ -76,6 +77,13 @@ class Settings(StorageSettings):
     draft_resume_after_hours: float = Field(default=6.0, gt=0)
     # Closed cases keep their content this long (the forms promise 办结后保存3年), then lose it.
     case_keep_days: float = Field(default=3 * 365, gt=0)
+    # Case handling: the time limit of a consultation in working days (a form's is in its
+    # file); the morning digest (Beijing time) and what it flags; and how many new cards a
+    # staff chat gets in an hour before the rest wait for the digest.
+    consultation_time_limit_days: int = Field(default=3, ge=1)
+    digest_at: time = time(9, 0)
+    unaccepted_alert_hours: float = Field(default=4.0, gt=0)
+    cards_per_hour: int = Field(default=30, ge=1)
 
     @field_validator("token")
     @classmethod

@@ -250,11 +250,234 @@ MYCASE_CANNOT_WITHDRAW = "{number} 已由工作人员受理，不能在线撤回
 STAFF_WITHDRAWN = "<b>{number}</b> 会员已撤回申请。"
 UNION_SHORT = "区总工会"  # who to ask when a case has no department
 CASE_STATUS = {
-    "open": "待受理",
-    "accepted": "办理中",
-    "waiting_member": "待补充材料",
+    "open": "已提交",
+    "accepted": "已受理",
+    "in_progress": "办理中",
+    "waiting_member": "待补件",
     "completed": "已办结",
-    "rejected": "未通过",
+    "rejected": "已驳回",
     "withdrawn": "已撤回",
     "closed": "已结束",
 }
+
+# ------------------------------------------------------------------ case handling: the card
+CASE_KIND = {"consultation": "人工咨询", "application": "申请"}
+CARD_HEAD = "<b>{kind} {number}</b> · {status}"
+CARD_TITLE_APPLICATION = "{title}（职责 {duty}）"
+CARD_TITLE_CONSULTATION = "事项：{duty}"
+CARD_DEPARTMENT = "部门：{department}"
+CARD_MEMBER = "会员：{member}"
+CARD_ASSIGNEE = "经办人：{name}"
+CARD_UNASSIGNED = "经办人：待受理"
+CARD_DUE = "时限：{date} 前（{left}）"
+CARD_DUE_LEFT = "还剩 {days} 个工作日"
+CARD_DUE_TODAY = "今天到期"
+CARD_OVERDUE = "⚠️ 已超期 {days} 个工作日"
+CARD_CLOSED_AT = "结束：{when}"
+CARD_RATING = "评价：{rating}"
+CARD_RATING_COMMENT = "评价：{rating}（{comment}）"
+CARD_QUESTION = "问题：\n{question}"
+CARD_ATTACHMENTS = "附件：{count} 个（点「查看材料」私聊发给您）"
+CARD_NO_ATTACHMENTS = "附件：无"
+CARD_HOW_TO_REPLY = "回复本卡片即可答复会员。"
+CARD_MOVED = "<b>{number}</b> 已转派至{department}，请在该部门工作群办理。"
+CARD_PURGED = "（已过保存期限，内容已删除）"
+UNKNOWN_DEPARTMENT = "综合"
+RATING_LABELS = {"satisfied": "满意", "fair": "基本满意", "unsatisfied": "不满意"}
+
+BUTTON_ACCEPT = "受理"
+BUTTON_TRANSFER = "转派"
+BUTTON_REASSIGN = "改派经办人"
+BUTTON_MORE = "补件"
+BUTTON_DONE = "办结"
+BUTTON_REJECT = "驳回"
+BUTTON_NOTE = "备注"
+BUTTON_MATERIALS = "查看材料"
+BUTTON_FULL = "查看完整信息"
+BUTTON_OPEN_CARD = "展开 {number}"
+BUTTON_CANCEL_PICK = "« 返回"
+BUTTON_GENERAL_CHAT = "综合工作群"
+BUTTON_START_PRIVATE = "私聊机器人"
+
+# ------------------------------------------------------------------ case handling: staff
+STAFF_NOT_ON_ROSTER = "您不在工作人员名单中，无法办理案件。如需开通，请联系管理员。"
+STAFF_ANONYMOUS = "请关闭匿名管理员身份后再操作：每一步办理都需要记录到具体的工作人员。"
+STAFF_OTHER_DEPARTMENT = "{number} 由{department}办理，您所在的{own}不能操作。"
+STAFF_NOT_ASSIGNEE = "{number} 由 {name} 经办，请联系经办人或部门负责人。"
+STAFF_LEAD_ONLY = "只有部门负责人或管理员可以这样做。"
+STAFF_ADMIN_ONLY = "只有管理员可以这样做。"
+STAFF_ILLEGAL = "{number} 当前为「{status}」，不能{action}。"
+STAFF_ALREADY = "{number} 已经{state}了。"
+STAFF_CASE_GONE = "找不到这件案件，可能已被删除。"
+STAFF_ACTIONS = {
+    "accept": "受理",
+    "transfer": "转派",
+    "reassign": "改派",
+    "more": "要求补件",
+    "done": "办结",
+    "reject": "驳回",
+    "close": "结束咨询",
+    "note": "添加备注",
+    "supplied": "补齐材料",
+    "withdraw": "撤回",
+    "reply": "答复",
+}
+STAFF_ACCEPTED = (
+    "{number} 已由 {name} 受理，办理时限至 {due}。会员的联系方式已私聊发给经办人"
+    "（没收到的话，请先私聊机器人并点「开始」，再点「查看完整信息」）。"
+)
+STAFF_PRIVATE_ACCEPTED = (
+    "您已受理 <b>{number}</b>（{title}）。\n会员：{member}\n联系电话：{phone}\n"
+    "办理时限：{due} 前。请妥善使用会员信息，勿转发。"
+)
+STAFF_TRANSFERRED = "{number} 已转派至{department}。"
+STAFF_REASSIGNED = "{number} 已改由 {name} 经办。"
+STAFF_PICK_DEPARTMENT = "转派 {number} 至："
+STAFF_PICK_PERSON = "改派 {number} 的经办人："
+STAFF_NO_ONE_TO_PICK = "名单中没有其他可以办理{department}案件的工作人员。"
+STAFF_SAME_DEPARTMENT = "{number} 已在{department}。"
+STAFF_PROMPT = {
+    "more": '<a href="tg://user?id={staff_id}">{name}</a>，请回复本消息，写明需要会员补充的材料和原因（会员可见）。',
+    "done": '<a href="tg://user?id={staff_id}">{name}</a>，请回复本消息，写明办理结果（会员可见）。',
+    "reject": '<a href="tg://user?id={staff_id}">{name}</a>，请回复本消息，写明驳回原因（会员可见）。',
+    "note": '<a href="tg://user?id={staff_id}">{name}</a>，请回复本消息，写下内部备注（会员看不到）。',
+}
+STAFF_PROMPT_PLACEHOLDER = {
+    "more": "需补充的材料和原因",
+    "done": "办理结果",
+    "reject": "驳回原因",
+    "note": "内部备注",
+}
+STAFF_PROMPT_NOT_YOURS = "这条提示是给 {name} 的。如需操作，请点卡片上的按钮。"
+STAFF_PROMPT_USED = "这条提示已经用过了。如需再次操作，请点卡片上的按钮。"
+STAFF_PROMPT_EMPTY = "请用文字回复。"
+STAFF_MORE_SENT = "已通知会员补充材料（{number}）。会员补齐后卡片会更新。"
+STAFF_DONE = "{number} 已办结，已通知会员。"
+STAFF_REJECTED = "{number} 已驳回，已通知会员。"
+STAFF_NOTED = "已添加备注（{number}，会员看不到）。"
+STAFF_NOTE_LINE = "<b>{number}</b> 备注（{name}）：\n{text}"
+STAFF_MATERIALS_SENT = "已私聊发给您 {count} 个附件。"
+STAFF_FULL_SENT = "完整信息已私聊发给您。"
+STAFF_NO_MATERIALS = "{number} 没有附件。"
+STAFF_START_PRIVATE = (
+    '<a href="tg://user?id={staff_id}">{name}</a>，为保护会员隐私，材料和完整信息只私聊发送。'
+    "请先点下方按钮私聊机器人并点「开始」，再回到这里点一次。"
+)
+STAFF_START_PRIVATE_SHORT = "请先私聊机器人并点「开始」，再点一次。"
+STAFF_PRIVATE_MATERIALS_HEAD = "<b>{number}</b> 的材料，共 {count} 个（仅供办理使用，请勿转发）："
+STAFF_PRIVATE_ATTACHMENT = "<b>{number}</b> {index}/{total}：{label}"
+STAFF_PRIVATE_FULL = (
+    "<b>{number}</b> 完整信息（仅供办理使用，请勿转发）\n{title}\n会员：{member}\n"
+    "Telegram ID：{telegram_id}\n\n{lines}"
+)
+SUPPLEMENT_LABEL = "补充材料"
+STAFF_MEMBER_SUPPLIED = "<b>{number}</b> 会员已补齐材料，请继续办理。"
+STAFF_MEMBER_FILE = (
+    "<b>{number}</b> 会员发来了{what}（共 {count} 个附件，点卡片上的「查看材料」查看）。"
+)
+STAFF_FILE_PHOTO = "一张照片"
+STAFF_FILE_DOCUMENT = "一个文件"
+STAFF_MEMBER_RATED = "<b>{number}</b> 会员评价：{rating}"
+STAFF_PRIVATE_UNREACHABLE = (
+    "无法私聊 {name}（尚未私聊机器人），{number} 的信息未发出。请先私聊机器人并点「开始」。"
+)
+STAFF_HISTORY_HEAD = "<b>{number}</b> 办理记录："
+STAFF_HISTORY_LINE = "{when} {who}：{what}"
+STAFF_HISTORY_ACTIONS = {
+    "filed": "提交",
+    "accepted": "受理",
+    "transferred": "转派至{department}",
+    "reassigned": "改派给 {assignee}",
+    "materials_requested": "要求补件：{text}",
+    "materials_supplied": "会员补齐材料",
+    "member_message": "会员留言：{text}",
+    "member_file": "会员发来附件",
+    "staff_reply": "答复会员：{text}",
+    "in_progress": "开始办理",
+    "completed": "办结：{text}",
+    "rejected": "驳回：{text}",
+    "closed": "结束咨询",
+    "withdrawn": "会员撤回",
+    "note": "备注：{text}",
+    "viewed_materials": "查看材料",
+    "viewed_full": "查看完整信息",
+    "rated": "评价：{rating}",
+    "exported": "导出",
+    "undeliverable": "消息未送达",
+    "purged": "内容到期删除",
+}
+STAFF_WHO_MEMBER = "会员"
+STAFF_WHO_BOT = "系统"
+
+# ------------------------------------------------------------------ case handling: the member
+MEMBER_ACCEPTED = (
+    "您的{title}（<b>{number}</b>）已由{department}受理，正在办理。\n"
+    "办理中如需补充材料，我们会在这里通知您；发送 /mycases 可随时查看进度。"
+)
+MEMBER_TRANSFERRED = "您的{title}（<b>{number}</b>）已转至{department}办理，请耐心等待。"
+MEMBER_MORE = (
+    "办理您的{title}（<b>{number}</b>）需要补充材料：\n{reason}\n\n"
+    "请直接在这里发送照片、文件或文字说明，全部发完后点「补齐了」。"
+)
+BUTTON_SUPPLIED = "补齐了"
+MEMBER_MORE_RECEIVED = (
+    "已收到，转给工作人员了（{number}）。还有要补充的请继续发送，全部发完后点「补齐了」。"
+)
+MEMBER_SUPPLIED = "好的，已通知工作人员继续办理 {number}。如有进展会在这里通知您。"
+MEMBER_SUPPLY_FILE_KINDS = "请发送照片或 PDF、JPG、PNG 文件；其他内容可以用文字说明。"
+MEMBER_DONE = (
+    "您的{title}（<b>{number}</b>）已办结。\n办理结果：{result}\n\n"
+    "如有疑问，请联系{department}：\n{contacts}"
+)
+MEMBER_REJECTED = (
+    "很抱歉，您的{title}（<b>{number}</b>）未能通过。\n原因：{reason}\n\n"
+    "如有疑问，请联系{department}：\n{contacts}\n情况有变化时，您可以按要求重新申请。"
+)
+MEMBER_RATE = "请您对 {number} 的办理进行评价："
+MEMBER_RATE_THANKS = "感谢您的评价！如愿意，可以直接输入几句意见或建议（可选）。"
+BUTTON_NO_COMMENT = "不用了"
+MEMBER_COMMENT_THANKS = "已收到您的意见，谢谢！我们会认真改进。"
+MEMBER_COMMENT_SKIPPED = "好的，谢谢您！还有问题随时问我。"
+MEMBER_ALREADY_RATED = "您已经评价过 {number} 了，谢谢！"
+MEMBER_CASE_ENDED = "{number} 已经结束。如有新的问题，请直接提问或发送 /human 转人工。"
+MEMBER_CASE_RELAYED = "已转给经办工作人员（{number}）。"
+BUTTON_END_TALK = "不是给工作人员的"
+MEMBER_TALK_ENDED = "好的，您接下来的消息我会直接回答。请重新发送您的问题。"
+CASE_TITLE_CONSULTATION = "人工咨询"
+CASE_TITLE_APPLICATION = "《{title}》"
+
+# ------------------------------------------------------------------ digests
+DIGEST_HEAD = "<b>{chat} 每日提醒</b>（{date}）"
+DIGEST_OVERDUE = "<b>已超期</b>（{count}）"
+DIGEST_DUE_SOON = "<b>一个工作日内到期</b>（{count}）"
+DIGEST_UNACCEPTED = "<b>超过 {hours} 个工作小时未受理</b>（{count}）"
+DIGEST_HELD = "<b>新案件</b>（{count}，为免刷屏未逐件发卡片，点下方按钮或发送 /case 编号 展开）"
+DIGEST_LINE = "• {number} {title} · {status} · {due}"
+DIGEST_DUE = "时限 {date}"
+DIGEST_MORE = "……另有 {count} 件，发送 /cases 查看。"
+DIGEST_NOTHING = "今天没有超期、临期或久未受理的案件。"
+HELD_HEAD = "<b>{chat} 新案件汇总</b>：近一小时新到 {count} 件，为免刷屏未逐件发卡片。"
+
+# ------------------------------------------------------------------ the staff roster
+ROLE_LABELS = {"handler": "经办人", "lead": "负责人", "admin": "管理员"}
+ROSTER_HEAD = "工作人员名单（{count} 人）："
+ROSTER_LINE = "{telegram_id}  {name}  {department}  {role}"
+ROSTER_EMPTY = (
+    "名单是空的。用 union-bot staff add TELEGRAM_ID --name 姓名 --department 部门 --role handler "
+    "添加工作人员。"
+)
+ROSTER_ADDED = "已加入名单：{line}"
+ROSTER_UPDATED = "已更新：{line}"
+ROSTER_REMOVED = "已移出名单：{line}"
+ROSTER_NOT_FOUND = "名单中没有 {telegram_id}。"
+ROSTER_BAD_DEPARTMENT = "没有“{department}”这个部门，可选：{known}。"
+ROSTER_BAD_ROLE = (
+    "没有“{role}”这个角色，可选：handler（经办人）、lead（负责人）、admin（管理员）。"
+)
+ROSTER_BAD_NAME = "姓名应为 1 至 30 个字。"
+ROSTER_LAST_ADMIN = "不能移出最后一位管理员。"
+ROSTER_USAGE = (
+    "用法：\n/staff 查看名单\n/staff add TELEGRAM_ID 姓名 部门 角色\n/staff remove TELEGRAM_ID\n"
+    "部门：组织部、民主管理部、权益保障部、宣传教育部 或 全部；"
+    "角色：handler（经办人）、lead（负责人）、admin（管理员）。"
+)

@@ -72,7 +72,10 @@ async def send_to(bot: Bot, chat_id: int, reply: Reply) -> Message:
     )
 
 
-async def answer_query(query: CallbackQuery, text: str | None = None) -> None:
-    """Stop the button's spinner; a query too old to answer is no reason to fail the update."""
+async def answer_query(
+    query: CallbackQuery, text: str | None = None, *, alert: bool = True
+) -> None:
+    """Stop the button's spinner, with a text as an alert (or a brief toast); a query too old
+    to answer is no reason to fail the update."""
     with contextlib.suppress(TelegramError):
-        await query.answer(text, show_alert=text is not None)
+        await query.answer(text[:200] if text else None, show_alert=alert and text is not None)

@@ -20,9 +20,9 @@ from bot.replies import Button, Reply, callback_number
 from bot.services import Context, Services, services
 from handlers.common import member_label, send
 from knowledge.forms import display
-from storage.cases import close_case, enqueue, touch_member
+from storage.cases import touch_member
 from storage.db import in_session, session_scope
-from storage.models import Actor, Attachment, Case, CaseKind, CaseStatus, Draft, Member, utcnow
+from storage.models import Attachment, Case, CaseKind, CaseStatus, Draft, Member, utcnow
 
 log = logging.getLogger(__name__)
 PRIVATE = filters.ChatType.PRIVATE
@@ -152,7 +152,7 @@ async def apply_command(update: Update, context: Context) -> None:
 async def on_upload(svc: Services, context: Context, message: Message, draft: Draft) -> Reply:
     """A message sent while a draft is under way: a photo or file for it, or a reminder of
     what the form is asking."""
-    found = _attachment_of(message)
+    found = attachment_of(message)
     if found is None:  # a sticker, voice, location …
         asked = svc.applications.current(draft)
         return Reply(f"{texts.FORM_TEXT_EXPECTED}\n\n{asked.text}", asked.buttons)
@@ -164,6 +164,51 @@ async def on_upload(svc: Services, context: Context, message: Message, draft: Dr
         asked = svc.applications.current(draft)
         return Reply(f"{problem}\n\n{asked.text}" if problem else asked.text, asked.buttons)
     draft_id = draft.id
+    saved = await save_upload(svc, context, file_id)
+    if isinstance(saved, Reply):
+        return saved
+    digest, relative, content_size = saved
+
+    def store(session: Session) -> Reply:
+        draft = session.get(Draft, draft_id)
+        if draft is None or not draft.stage.is_active:
+            return Reply(texts.FORM_UPLOAD_FAILED)
+        field, problem = svc.applications.check_upload(
+            draft, kind=kind, mime_type=mime_type, size=content_size, file_name=file_name
+        )
+        if field is None or problem is not None:
+            return Reply(problem or texts.FORM_UPLOAD_FAILED)
+        duplicate = session.exec(
+            select(Attachment)
+            .where(Attachment.draft_id == draft.id)
+            .where(Attachment.telegram_file_unique_id == unique_id)
+        ).first()
+        if duplicate is not None and duplicate.id in (draft.answers.get(field.id) or []):
+            return Reply(texts.FORM_UPLOAD_DUPLICATE, svc.applications.ask(draft, field).buttons)
+        attachment = Attachment(
+            draft_id=draft.id,
+            field_id=field.id,
+            kind=kind,
+            telegram_file_id=file_id,
+            telegram_file_unique_id=unique_id,
+            chat_id=message.chat_id,
+            message_id=message.message_id,
+            file_name=file_name,
+            mime_type=mime_type,
+            size=content_size,
+            sha256=digest,
+            path=relative,
+        )
+        return svc.applications.add_attachment(session, draft, field, attachment)
+
+    return in_session(svc.engine, store)
+
+
+async def save_upload(
+    svc: Services, context: Context, file_id: str
+) -> tuple[str, str, int] | Reply:
+    """Download a member's file and keep our own copy, named by its sha256: (sha256, path
+    relative to the files directory, size), or the reply that says why it could not be kept."""
     try:
         telegram_file = await context.bot.get_file(file_id)
         content = bytes(await telegram_file.download_as_bytearray())
@@ -181,43 +226,10 @@ async def on_upload(svc: Services, context: Context, message: Message, draft: Dr
     target.parent.mkdir(parents=True, exist_ok=True)
     if not target.exists():
         target.write_bytes(content)
-
-    def store(session: Session) -> Reply:
-        draft = session.get(Draft, draft_id)
-        if draft is None or not draft.stage.is_active:
-            return Reply(texts.FORM_UPLOAD_FAILED)
-        field, problem = svc.applications.check_upload(
-            draft, kind=kind, mime_type=mime_type, size=len(content), file_name=file_name
-        )
-        if field is None or problem is not None:
-            return Reply(problem or texts.FORM_UPLOAD_FAILED)
-        duplicate = session.exec(
-            select(Attachment)
-            .where(Attachment.draft_id == draft.id)
-            .where(Attachment.telegram_file_unique_id == unique_id)
-        ).first()
-        if duplicate is not None and duplicate.id in (draft.answers.get(field.id) or []):
-            return Reply(texts.FORM_UPLOAD_DUPLICATE, svc.applications.ask(draft, field).buttons)
-        attachment = Attachment(
-            draft_id=draft.id or 0,
-            field_id=field.id,
-            kind=kind,
-            telegram_file_id=file_id,
-            telegram_file_unique_id=unique_id,
-            chat_id=message.chat_id,
-            message_id=message.message_id,
-            file_name=file_name,
-            mime_type=mime_type,
-            size=len(content),
-            sha256=digest,
-            path=str(relative),
-        )
-        return svc.applications.add_attachment(session, draft, field, attachment)
-
-    return in_session(svc.engine, store)
+    return digest, str(relative), len(content)
 
 
-def _attachment_of(
+def attachment_of(
     message: Message,
 ) -> tuple[str, str, str, int | None, str | None, str | None] | None:
     if message.photo:
@@ -277,7 +289,7 @@ def _case_button(
         department = case.department or texts.UNION_SHORT
         return Reply(
             texts.MYCASE_CANNOT_WITHDRAW.format(number=case.number, department=department)
-            if case.status is CaseStatus.ACCEPTED
+            if case.kind is CaseKind.APPLICATION and not case.status.is_final
             else _case_detail(svc, case, back).text,
             (back,),
         )
@@ -286,20 +298,7 @@ def _case_button(
             texts.MYCASE_WITHDRAW_CONFIRM.format(number=case.number),
             ((Button(texts.BUTTON_CONFIRM_WITHDRAW, f"wdok:{case.id}"),), back),
         )
-    close_case(
-        session=session,
-        case=case,
-        actor=Actor.MEMBER,
-        actor_telegram_id=member.telegram_id,
-        status=CaseStatus.WITHDRAWN,
-    )
-    if case.staff_chat_id is not None:
-        enqueue(
-            session=session,
-            chat_id=case.staff_chat_id,
-            text=texts.STAFF_WITHDRAWN.format(number=case.number),
-            case=case,
-        )
+    svc.casework.withdraw(session, case, member)
     return Reply(texts.MYCASE_WITHDRAWN.format(number=case.number), (back,))
 
 

@@ -12,19 +12,24 @@ from telegram.error import TelegramError
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler, MessageHandler, filters
 
 from bot import replies, texts
-from bot.consultations import end_consultation, relay_to_staff, start_consultation
+from bot.casework import CB_END_TALK, CB_RATE, CB_SUPPLIED
+from bot.consultations import end_consultation, start_consultation
 from bot.replies import Reply
 from bot.services import Context, Services, services
 from handlers import forms
 from handlers.common import answer_query, edit, member_label, send, send_to
 from knowledge.catalogue import Aspect
 from knowledge.router import RouteKind
-from storage.cases import open_consultation, record_miss, touch_member
+from storage.cases import case_for_reply, open_consultation, record_miss, touch_member
 from storage.db import in_session, session_scope
-from storage.models import Actor, Case, Draft, Member, MissReason, utcnow
+from storage.models import Attachment, Case, Draft, Member, MissReason, utcnow
 
 PRIVATE = filters.ChatType.PRIVATE
 FORM_BUTTONS = {"apply", "fm", "cases", "case", "wd", "wdok", "prof"}
+CASE_BUTTONS = {CB_RATE, CB_SUPPLIED, CB_END_TALK}
+COMMENT_FRESH = timedelta(hours=2)  # a text after a rating is its comment for this long
+# What members may send as material for a case (the forms say the same for their uploads).
+CASE_FILE_TYPES = {"image/jpeg", "image/png", "application/pdf"}
 HUMAN_INTENT = "human"  # the lexicon's small-talk intent for 转人工
 PENDING_QUESTION_FRESH = timedelta(minutes=30)
 NEW_MESSAGE = filters.UpdateType.MESSAGE  # edited messages are not new questions
@@ -111,27 +116,52 @@ async def text(update: Update, context: Context) -> None:
     await send(message, reply)
 
 
-def _focus(svc: Services, session: Session, member: Member) -> Draft | Case | None:
-    """What the member's text is for: the form or the consultation touched last, if any."""
+def _focus(
+    svc: Services, session: Session, member: Member, message: Message
+) -> Draft | Case | None:
+    """What the member's message is for: the case whose message they reply to, or else the
+    form or the case (a consultation, materials asked for, staff's question) touched last."""
+    replied = message.reply_to_message
+    if replied is not None:
+        case = case_for_reply(
+            session=session, chat_id=message.chat_id, message_id=replied.message_id
+        )
+        if case is not None and case.member_id == member.id:
+            return case
     draft = svc.applications.active_draft(session, member)
-    case = open_consultation(session=session, member=member)
+    case = svc.casework.member_focus(session, member, utcnow())
     if draft is not None and case is not None:
-        return draft if draft.updated_at >= case.updated_at else case
+        return draft if draft.updated_at >= (case.talked_at or case.created_at) else case
     return draft or case
+
+
+def _comment_case(session: Session, member: Member) -> Case | None:
+    """The case the member just rated, while their next text is its comment."""
+    if member.awaiting_comment_case is None:
+        return None
+    case = session.get(Case, member.awaiting_comment_case)
+    if case is None or case.rated_at is None or utcnow() - case.rated_at > COMMENT_FRESH:
+        member.awaiting_comment_case = None
+        session.add(member)
+        return None
+    return case
 
 
 def _on_text(
     svc: Services, session: Session, user: User, message: Message, question: str
 ) -> Reply:
     member = touch_member(session=session, telegram_id=user.id, chat_id=message.chat_id)
-    focus = None if member.awaiting_handoff else _focus(svc, session, member)
+    if (rated := _comment_case(session, member)) is not None:
+        return svc.casework.comment(session, rated, member, question)
+    focus = None if member.awaiting_handoff else _focus(svc, session, member, message)
     if member.awaiting_handoff:
         reply = _hand_over(svc, session, member, user, question, member.handoff_duty)
     elif isinstance(focus, Draft):
         reply = forms.on_text(svc, session, focus, question)
+    elif isinstance(focus, Case) and focus.status.is_final:
+        reply = Reply(texts.MEMBER_CASE_ENDED.format(number=focus.number))
     elif isinstance(focus, Case):
-        relay_to_staff(session=session, case=focus, text=question)
-        reply = Reply(texts.HANDOFF_RELAYED.format(number=focus.number), _end_button())
+        reply = svc.casework.member_wrote(session, focus, question)
     elif (route := svc.router.route(question)).topic == HUMAN_INTENT:
         reply = _handoff_or_ask(svc, session, member, user, None)
     else:
@@ -155,33 +185,60 @@ def _on_text(
 
 
 async def media(update: Update, context: Context) -> None:
-    """Photos, files, stickers …: passed on in a consultation, otherwise a friendly word."""
+    """Photos and files: for the form being filled in, or kept with the case they are about;
+    otherwise (and stickers, voice …) a friendly word."""
     svc = services(context)
     if (found := _member(update)) is None:
         return
     user, message = found
     with session_scope(svc.engine) as session:
         member = touch_member(session=session, telegram_id=user.id, chat_id=message.chat_id)
-        focus = _focus(svc, session, member)
-        if isinstance(focus, Case):
-            # The copy carries the caption; it is not sent again as text.
-            relay_to_staff(
-                session=session,
-                case=focus,
-                text=None,
-                copy_of=(message.chat_id, message.message_id),
-            )
-            relayed = focus.number
+        focus = _focus(svc, session, member, message)
     if isinstance(focus, Draft):  # downloading happens outside any transaction
         reply = await forms.on_upload(svc, context, message, focus)
-    elif isinstance(focus, Case):
-        reply = Reply(texts.HANDOFF_RELAYED.format(number=relayed), _end_button())
+    elif isinstance(focus, Case) and not focus.status.is_final:
+        reply = await _case_file(svc, context, message, focus)
     else:
         reply = Reply(
             texts.MEDIA_NOT_UNDERSTOOD,
             ((replies.Button(texts.BUTTON_HUMAN, replies.CB_HUMAN),),),
         )
     await send(message, reply)
+
+
+async def _case_file(svc: Services, context: Context, message: Message, case: Case) -> Reply:
+    """A photo or file about a case: kept with it, not posted to the staff chat (staff see it
+    on request, in their private chat)."""
+    found = forms.attachment_of(message)
+    if found is None or found[4] not in CASE_FILE_TYPES:
+        return Reply(texts.MEMBER_SUPPLY_FILE_KINDS)
+    kind, file_id, unique_id, _size, mime_type, file_name = found
+    saved = await forms.save_upload(svc, context, file_id)
+    if isinstance(saved, Reply):
+        return saved
+    digest, relative, size = saved
+    case_id = case.id
+
+    def store(session: Session) -> Reply:
+        current = session.get(Case, case_id)
+        if current is None or current.status.is_final:
+            return Reply(texts.MEMBER_CASE_ENDED.format(number=case.number))
+        attachment = Attachment(
+            field_id="",
+            kind=kind,
+            telegram_file_id=file_id,
+            telegram_file_unique_id=unique_id,
+            chat_id=message.chat_id,
+            message_id=message.message_id,
+            file_name=file_name,
+            mime_type=mime_type,
+            size=size,
+            sha256=digest,
+            path=relative,
+        )
+        return svc.casework.member_sent_file(session, current, attachment)
+
+    return in_session(svc.engine, store)
 
 
 def _end_button() -> tuple[tuple[replies.Button, ...], ...]:
@@ -204,6 +261,7 @@ def _hand_over(
     case = start_consultation(
         session=session,
         catalogue=svc.catalogue,
+        casework=svc.casework,
         member=member,
         member_label=member_label(user),
         question=question,
@@ -265,12 +323,12 @@ async def _end(svc: Services, user: User, chat_id: int, *, forms_too: bool = Fal
             session.add(member)
             if forms_too:
                 return Reply(texts.HANDOFF_CANCELLED)
-        focus = _focus(svc, session, member)
+        focus = svc.applications.active_draft(session, member)
         if forms_too and isinstance(focus, Draft):
             return svc.applications.discard(session, focus)
         case = open_consultation(session=session, member=member)
         if case is None or not end_consultation(
-            session=session, case=case, actor=Actor.MEMBER, actor_telegram_id=user.id
+            session=session, casework=svc.casework, case=case, member=member
         ):
             return Reply(texts.HANDOFF_NONE_OPEN)
         return Reply(texts.HANDOFF_ENDED.format(number=case.number))
@@ -311,6 +369,9 @@ async def button(update: Update, context: Context) -> None:
         new_message = kind in {"apply", "prof"} or (kind == "fm" and rest.split(":")[1:2] != ["t"])
         if kind in {"fm", "prof"} and new_message and reply is not None:
             await _drop_buttons(query)
+    elif kind in CASE_BUTTONS:
+        reply = in_session(svc.engine, lambda s: _case_button(svc, s, user, chat_id, kind, rest))
+        new_message = True
     elif kind == replies.CB_MENU and not rest:
         reply = replies.menu_root(catalogue)
     elif kind == "area":
@@ -338,6 +399,26 @@ async def button(update: Update, context: Context) -> None:
         await send_to(context.bot, user.id, reply)
     else:
         await edit(query, reply)
+
+
+def _case_button(
+    svc: Services, session: Session, user: User, chat_id: int, kind: str, rest: str
+) -> Reply | None:
+    """rate:<case>:<choice>, sup:<case> (补齐了), talk:<case> (not for staff): the member's
+    own cases only."""
+    member = touch_member(session=session, telegram_id=user.id, chat_id=chat_id)
+    case_key, _, choice = rest.partition(":")
+    case_id = replies.callback_number(case_key)
+    case = session.get(Case, case_id) if case_id is not None else None
+    if case is None or case.member_id != member.id:
+        return None
+    if kind == CB_RATE:
+        return svc.casework.rate(session, case, member, choice)
+    if kind == CB_SUPPLIED and not choice:
+        return svc.casework.supplied(session, case, member)
+    if kind == CB_END_TALK and not choice:
+        return svc.casework.stop_talking(session, case)
+    return None
 
 
 async def _drop_buttons(query: CallbackQuery) -> None:

@@ -193,6 +193,9 @@ class Form:
     intro: str
     privacy: Privacy
     fields: tuple[FormField, ...]
+    # The handling time limit staff work to, in working days after filing (限时办理). Shown to
+    # staff on the card and in the digest, never promised to the member.
+    time_limit_days: int
     # Issue 4, 2.3: a yes/no field "anonymous" decides; name and phone fields depend on it.
     anonymous_allowed: bool = False
     # Which of the duty's procedures a filed case follows, by its title in duties.toml
@@ -279,9 +282,14 @@ def _unknown_keys(data: Mapping[str, Any], allowed: set[str], where: str) -> Non
 
 def _form_from_data(data: Mapping[str, Any]) -> Form:
     _unknown_keys(data, _FORM_KEYS, "form")
-    for key in ("id", "duty", "title", "button", "intro", "privacy", "fields"):
+    for key in ("id", "duty", "title", "button", "intro", "privacy", "fields", "time_limit_days"):
         if key not in data:
             raise FormError(f"form: missing {key!r}")
+    time_limit = data["time_limit_days"]
+    if isinstance(time_limit, bool) or not isinstance(time_limit, int) or time_limit < 1:
+        raise FormError(
+            "form: 'time_limit_days' must be a whole number of working days, 1 or more"
+        )
     privacy = data["privacy"]
     if not isinstance(privacy, dict):
         raise FormError("[privacy] must be a table")
@@ -300,6 +308,7 @@ def _form_from_data(data: Mapping[str, Any]) -> Form:
         intro=str(data["intro"]).strip(),
         privacy=Privacy(**{key: str(value).strip() for key, value in privacy.items()}),
         fields=tuple(_field_from_data(raw, number) for number, raw in enumerate(raw_fields, 1)),
+        time_limit_days=time_limit,
         anonymous_allowed=bool(data.get("anonymous_allowed", False)),
         procedure=str(data.get("procedure", "")),
     )
@@ -973,3 +982,20 @@ def mask_phone(value: str) -> str:
     if not area:
         return subscriber[:3] + "****" + subscriber[-4:]
     return f"{area}-" + "*" * (len(subscriber) - 2) + subscriber[-2:]
+
+
+# Seven or more digits, written together or in groups (139 0000 1234, 1390-000-1234), with an
+# ID number's final X: a phone, ID, bank card or account number in a member's own words.
+_LONG_NUMBER = re.compile(
+    r"(?<![0-9０-９])[0-9０-９](?:[ \-－]?[0-9０-９]){6,}(?:[ \-－]?[Xx])?(?![0-9０-９])"
+)
+
+
+def mask_numbers(text: str) -> str:
+    """Free text for a staff chat: every long number masked, its first 3 and last 2 kept."""
+
+    def hide(match: re.Match[str]) -> str:
+        digits = re.sub(r"[ \-－]", "", match.group())
+        return digits[:3] + "*" * (len(digits) - 5) + digits[-2:]
+
+    return _LONG_NUMBER.sub(hide, text)

@@ -80,8 +80,15 @@ def enqueue(
     track: bool = False,
     copy_of: tuple[int, int] | None = None,
     file: tuple[str, str] | None = None,
+    card: bool = False,
+    edit_message_id: int | None = None,
+    protect: bool = False,
 ) -> OutboxMessage:
-    """A message owed to a chat, stored in the same transaction as the change behind it."""
+    """A message owed to a chat, stored in the same transaction as the change behind it.
+
+    `card`: the case's card, rendered when it is sent (`edit_message_id`: as an edit of that
+    message). `protect`: sent with protect_content, and never rerouted to another chat.
+    """
     message = OutboxMessage(
         chat_id=chat_id,
         text=text,
@@ -93,6 +100,9 @@ def enqueue(
         copy_message_id=copy_of[1] if copy_of else None,
         file_kind=file[0] if file else None,
         file_id=file[1] if file else None,
+        card=card,
+        edit_message_id=edit_message_id,
+        protect=protect,
     )
     session.add(message)
     session.flush()
@@ -147,7 +157,10 @@ def file_consultation(
 
 
 def card_message_id(*, session: Session, case: Case) -> int | None:
-    """The staff chat message that stands for the case: the first tracked one sent there."""
+    """The staff chat message that stands for the case: its card, or (for a case filed before
+    cards were tracked) the first message sent for it there."""
+    if case.card_message_id is not None:
+        return case.card_message_id
     return session.exec(
         select(CaseMessage.message_id)
         .where(CaseMessage.case_id == case.id)

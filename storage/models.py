@@ -1,4 +1,4 @@
-"""The case store: members, cases, their audit trail, relayed messages, the outbox, misses."""
+"""The case store: members, staff, cases, their trail, relayed messages, the outbox, misses."""
 
 from __future__ import annotations
 
@@ -21,13 +21,17 @@ class CaseKind(StrEnum):
 
 
 class CaseStatus(StrEnum):
-    OPEN = "open"  # filed, waiting for staff
-    ACCEPTED = "accepted"
-    WAITING_MEMBER = "waiting_member"  # staff asked for materials
-    COMPLETED = "completed"
-    REJECTED = "rejected"
-    WITHDRAWN = "withdrawn"
-    CLOSED = "closed"  # a consultation that ended
+    """已提交 → 已受理 → 待补件 ⇄ 办理中 → 已办结 / 已驳回; 已撤回 by the member before
+    acceptance; 已结束 for a consultation ended with /close or by the member."""
+
+    OPEN = "open"  # 已提交: filed, waiting for staff to accept it
+    ACCEPTED = "accepted"  # 已受理: a caseworker has it
+    IN_PROGRESS = "in_progress"  # 办理中
+    WAITING_MEMBER = "waiting_member"  # 待补件: staff asked the member for materials
+    COMPLETED = "completed"  # 已办结
+    REJECTED = "rejected"  # 已驳回
+    WITHDRAWN = "withdrawn"  # 已撤回
+    CLOSED = "closed"  # 已结束: a consultation that ended
 
     @property
     def is_final(self) -> bool:
@@ -40,6 +44,30 @@ FINAL_STATUSES = {
     CaseStatus.WITHDRAWN,
     CaseStatus.CLOSED,
 }
+
+
+class Rating(StrEnum):
+    """The member's rating of how a case was handled (回访)."""
+
+    SATISFIED = "satisfied"  # 满意
+    FAIR = "fair"  # 基本满意
+    UNSATISFIED = "unsatisfied"  # 不满意
+
+
+class StaffRole(StrEnum):
+    HANDLER = "handler"  # acts on cases
+    LEAD = "lead"  # also reassigns to a person and sees statistics
+    ADMIN = "admin"  # also manages the roster and exports full data
+
+    @property
+    def rank(self) -> int:
+        return list(StaffRole).index(self)
+
+    def at_least(self, other: StaffRole) -> bool:
+        return self.rank >= other.rank
+
+
+ALL_DEPARTMENTS = "全部"  # a staffer of every department
 
 
 class Actor(StrEnum):
@@ -64,8 +92,26 @@ class Member(SQLModel, table=True):
     profile: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON))
     profile_consented_at: datetime | None = None
     blocked: bool = False
+    # The case whose rating the member just gave: their next text is its optional comment.
+    awaiting_comment_case: int | None = None
     created_at: datetime = Field(default_factory=utcnow)
     last_seen_at: datetime = Field(default_factory=utcnow)
+
+
+class StaffMember(SQLModel, table=True):
+    """The roster: who may act on cases, for which department, with which role."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    telegram_id: int = Field(sa_column=Column(BigInteger, unique=True, nullable=False))
+    name: str
+    department: str  # one of the catalogue's departments, or ALL_DEPARTMENTS
+    role: StaffRole = StaffRole.HANDLER
+    created_at: datetime = Field(default_factory=utcnow)
+    updated_at: datetime = Field(default_factory=utcnow)
+
+    def covers(self, department: str | None) -> bool:
+        """Whether this staffer acts for the department (a case of no department: anyone)."""
+        return self.department == ALL_DEPARTMENTS or department in (None, self.department)
 
 
 class CaseBase(SQLModel):
@@ -77,7 +123,19 @@ class CaseBase(SQLModel):
 
 
 class Case(CaseBase, table=True):
+    """A consultation or an application, from filing to its end.
+
+    `version` makes each change conditional on nobody having changed it in between (two staff
+    pressing 受理 at once): SQLAlchemy raises StaleDataError then, and the change is retried.
+    """
+
     id: int | None = Field(default=None, primary_key=True)
+    version: int = Field(default=0)
+
+    @declared_attr.directive
+    def __mapper_args__(cls) -> dict[str, Any]:
+        return {"version_id_col": cls.__table__.c.version}  # type: ignore[attr-defined]
+
     number: str | None = Field(default=None, unique=True, index=True)
     member_id: int = Field(foreign_key="member.id", index=True)
     form_id: str | None = None
@@ -86,6 +144,22 @@ class Case(CaseBase, table=True):
     answers: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON))
     # The staff chat and the message there that stands for the case (the card).
     staff_chat_id: int | None = Field(default=None, sa_column=Column(BigInteger))
+    card_message_id: int | None = None
+    # How staff see the member on the card: their Telegram name (or 匿名反映).
+    member_label: str | None = None
+    # A burst of cases: the card waits, and the case is listed in the next digest instead.
+    card_held: bool = False
+    # The caseworker, once accepted (受理), and the handling deadline in working days.
+    assignee_telegram_id: int | None = Field(default=None, sa_column=Column(BigInteger))
+    accepted_at: datetime | None = None
+    due_at: datetime | None = None
+    # The last message between the member and staff: the member's texts go to the case for a
+    # while after it.
+    talked_at: datetime | None = None
+    # 回访: the member's rating after 办结 or 驳回.
+    rating: Rating | None = None
+    rating_comment: str | None = None
+    rated_at: datetime | None = None
     created_at: datetime = Field(default_factory=utcnow)
     updated_at: datetime = Field(default_factory=utcnow)
     closed_at: datetime | None = None
@@ -137,12 +211,13 @@ class Draft(SQLModel, table=True):
 
 
 class Attachment(SQLModel, table=True):
-    """A photo or file a member sent for an application, with our own copy of it."""
+    """A photo or file a member sent for a case, with our own copy of it: an application's
+    upload (from its draft) or material sent later (补件, or in a consultation)."""
 
     id: int | None = Field(default=None, primary_key=True)
-    draft_id: int = Field(foreign_key="draft.id", index=True)
+    draft_id: int | None = Field(default=None, foreign_key="draft.id", index=True)
     case_id: int | None = Field(default=None, foreign_key="case.id", index=True)
-    field_id: str
+    field_id: str  # the form's upload field, or SUPPLEMENT
     kind: str  # photo | document
     telegram_file_id: str
     telegram_file_unique_id: str
@@ -167,6 +242,9 @@ class CaseEvent(SQLModel, table=True):
     actor_telegram_id: int | None = Field(default=None, sa_column=Column(BigInteger))
     action: str
     detail: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON))
+
+
+SUPPLEMENT = "__supplement__"  # Attachment.field_id of material sent after filing
 
 
 class CaseMessage(SQLModel, table=True):
@@ -199,6 +277,12 @@ class OutboxMessage(SQLModel, table=True):
     # Set for a stored attachment: sent by its Telegram file id, with `text` as the caption.
     file_id: str | None = None
     file_kind: str | None = None  # photo | document
+    # The case's card, rendered when it is sent: a new card, or an edit of the one there
+    # (`edit_message_id`, or the case's own card in its staff chat).
+    card: bool = False
+    edit_message_id: int | None = None
+    # Sent with protect_content (no forwarding or saving); never rerouted to another chat.
+    protect: bool = False
     case_id: int | None = Field(default=None, foreign_key="case.id", index=True)
     # Kept with the case as a relay target (staff replies to it reach the member).
     track: bool = False
@@ -209,6 +293,21 @@ class OutboxMessage(SQLModel, table=True):
     sent_message_id: int | None = None
     created_at: datetime = Field(default_factory=utcnow)
     sent_at: datetime | None = None
+
+
+class StaffPrompt(SQLModel, table=True):
+    """A question the bot asked a staffer in a staff chat (补件原因, 办结结果 …): their reply to
+    it carries out the action."""
+
+    __table_args__ = (UniqueConstraint("chat_id", "message_id"),)
+    id: int | None = Field(default=None, primary_key=True)
+    chat_id: int = Field(sa_column=Column(BigInteger, nullable=False))
+    message_id: int
+    case_id: int = Field(foreign_key="case.id", index=True)
+    action: str
+    staff_telegram_id: int = Field(sa_column=Column(BigInteger, nullable=False))
+    created_at: datetime = Field(default_factory=utcnow)
+    used_at: datetime | None = None
 
 
 class MissReason(StrEnum):

@@ -181,7 +181,7 @@ class MessageMethods(FakeState):
     ) -> JSON:
         """Stores a bot message built from ``content`` after the checks Telegram makes."""
         inline, other = self._parse_reply_markup(params.get("reply_markup"))
-        chat = self._resolve_chat(params.get("chat_id"))
+        chat = self._send_target(params.get("chat_id"))
         reply = self._reply_target(chat, params)
         self._check_can_send(chat)
         msg = self._new_message(chat, self.bot_user)
@@ -375,7 +375,7 @@ class MessageMethods(FakeState):
         source_chat = self._resolve_chat(
             params.get("from_chat_id"), empty='parameter "from_chat_id" is required'
         )
-        target_chat = self._resolve_chat(params.get("chat_id"))
+        target_chat = self._send_target(params.get("chat_id"))
         original = source_chat.messages.get(params.get("message_id") or 0)
         if original is None:
             raise bad("message to forward not found")
@@ -448,7 +448,7 @@ class MessageMethods(FakeState):
                 content["caption_entities"] = entities
         # Store the photo only once every check passed, as Telegram does.
         self._parse_reply_markup(params.get("reply_markup"))
-        chat = self._resolve_chat(params.get("chat_id"))
+        chat = self._send_target(params.get("chat_id"))
         self._reply_target(chat, params)
         self._check_can_send(chat)
         if not sizes:
@@ -467,7 +467,7 @@ class MessageMethods(FakeState):
         else:
             stored = None
         self._parse_reply_markup(params.get("reply_markup"))
-        chat = self._resolve_chat(params.get("chat_id"))
+        chat = self._send_target(params.get("chat_id"))
         self._reply_target(chat, params)
         self._check_can_send(chat)
         if stored is None:

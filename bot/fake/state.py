@@ -341,6 +341,14 @@ class FakeState:
             raise bad("chat not found")
         return found
 
+    def _send_target(self, value: Any) -> FakeChat:
+        """The chat a message goes to. A user Telegram knows who never opened a private chat
+        with the bot cannot be written to first (403), as on Telegram."""
+        user_id = int(value) if isinstance(value, int) and not isinstance(value, bool) else 0
+        if user_id > 0 and user_id not in self._chats and user_id in self._users:
+            raise forbidden("bot can't initiate conversation with a user")
+        return self._resolve_chat(value)
+
     @staticmethod
     def _check_can_send(chat: FakeChat) -> None:
         kind = "supergroup chat" if chat.type == "supergroup" else f"{chat.type} chat"

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import pytest
 from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup
-from telegram.error import BadRequest
+from telegram.error import BadRequest, Forbidden
 
 from bot.fake import (
     FakeTelegram,
     make_jpeg,
 )
-from tests.fake.conftest import MEMBER, keyboard
+from tests.fake.conftest import MEMBER, STAFF_CHAT, keyboard
 
 
 async def test_send_and_edit_html(fake: FakeTelegram, bot: Bot) -> None:
@@ -115,3 +115,16 @@ async def test_replies_and_callback_queries(fake: FakeTelegram, bot: Bot) -> Non
     with pytest.raises(BadRequest, match=r"(?i)query is too old"):
         await bot.answer_callback_query(query_id)
     assert fake.callback_answers == [{"callback_query_id": query_id, "text": "好的"}]
+
+
+async def test_a_user_who_never_started_the_bot_cannot_be_written_to_first(
+    fake: FakeTelegram, bot: Bot
+) -> None:
+    fake.register_chat(STAFF_CHAT, type="supergroup", title="权益保障部")
+    fake.user_message(MEMBER, STAFF_CHAT, "/cases")  # Telegram knows them from the group
+    with pytest.raises(Forbidden, match="bot can't initiate conversation with a user"):
+        await bot.send_message(MEMBER.id, "材料")
+    with pytest.raises(BadRequest, match=r"(?i)chat not found"):
+        await bot.send_message(424242, "nobody")  # nobody Telegram knows
+    fake.user_message(MEMBER, text="/start")  # they open the private chat
+    assert (await bot.send_message(MEMBER.id, "材料")).text == "材料"

@@ -16,7 +16,9 @@ from bot.app import App, build_application, startup
 from bot.fake import FakeRequest, FakeTelegram, FakeUser
 from bot.settings import Settings
 from knowledge.router import Router
-from storage.db import make_engine
+from storage.db import make_engine, session_scope
+from storage.models import ALL_DEPARTMENTS, StaffRole
+from storage.staff import add_staff
 
 TOKEN = "555000111:test-token"
 GENERAL = -1001000000000
@@ -62,6 +64,31 @@ class Harness:
                         )
                         return self.last(user.id)
         raise AssertionError(f"no button {label!r}")
+
+    async def press_on(
+        self, chat_id: int, message_id: int, label: str, user: FakeUser | None = None
+    ) -> None:
+        """Press the button with this label (or its start) on a message in any chat."""
+        message = self.fake.message(chat_id, message_id)
+        assert message is not None, f"no message {message_id} in {chat_id}"
+        for row in (message.get("reply_markup") or {}).get("inline_keyboard", []):
+            for button in row:
+                if button["text"] == label or button["text"].startswith(label):
+                    await self.process(
+                        self.fake.press_button(
+                            user or self.staffer,
+                            chat_id,
+                            message_id,
+                            button["callback_data"],
+                            enqueue=False,
+                        )
+                    )
+                    return
+        raise AssertionError(f"no button {label!r} on {message.get('text', '')[:80]!r}")
+
+    def alerts(self) -> list[str]:
+        """What the bot answered to button presses (alerts and toasts), in order."""
+        return [answer.get("text", "") for answer in self.fake.callback_answers]
 
     async def staff_reply(
         self, chat_id: int, to_message_id: int, text: str, user: FakeUser | None = None
@@ -109,9 +136,19 @@ async def running(settings: Settings, engine: Engine, router: Router) -> AsyncIt
     for chat_id, name in settings.staff_chats().items():
         fake.register_chat(chat_id, type="supergroup", title=name)
     app = build_application(settings, request=FakeRequest(fake), router=router, engine=engine)
+    harness = Harness(app, fake, engine)
+    # The harness's staffer is on the roster, for every department.
+    with session_scope(engine) as session:
+        add_staff(
+            session=session,
+            telegram_id=harness.staffer.id,
+            name="测试干事",
+            department=ALL_DEPARTMENTS,
+            role=StaffRole.HANDLER,
+        )
     async with app:
         await startup(app)
-        yield Harness(app, fake, engine)
+        yield harness
     engine.dispose()
 
 

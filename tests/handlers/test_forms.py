@@ -167,7 +167,9 @@ async def test_every_form_end_to_end(harness: Harness, form_id: str) -> None:
 
     staff_chat = DEPARTMENT_CHATS[duty.department]
     staff = harness.fake.bot_messages(staff_chat)
-    card = next(m for m in staff if m.get("text", "").startswith(f"新申请 {number.group()}"))
+    card = next(m for m in staff if m.get("text", "").startswith(f"申请 {number.group()}"))
+    assert card["text"].startswith(f"申请 {number.group()} · 已提交")
+    assert card.get("has_protected_content"), "cards cannot be forwarded"
     assert form.title in card["text"]
     with Session(harness.engine) as session:
         case = session.exec(select(Case).where(Case.number == number.group())).one()
@@ -177,7 +179,8 @@ async def test_every_form_end_to_end(harness: Harness, form_id: str) -> None:
     uploads = [f for f in form.fields if f.type is FieldType.UPLOAD and case.answers.get(f.id)]  # type: ignore[union-attr]
     assert len(attachments) == sum(len(case.answers[f.id]) for f in uploads)  # type: ignore[index]
     copies = [m for m in staff if "photo" in m or "document" in m]
-    assert len(copies) == len(attachments), "every attachment reaches the staff chat"
+    assert copies == [], "attachments are sent on request to a staffer, never to the group"
+    assert (f"附件：{len(attachments)} 个" if attachments else "附件：无") in card["text"]
     for attachment in attachments:
         stored = _svc(harness).files_dir / attachment.path
         assert stored.exists() and stored.stat().st_size == attachment.size
@@ -195,7 +198,9 @@ async def test_the_service_card_card_masks_id_and_phone(harness: Harness) -> Non
     await start(harness, form)
     await fill(harness, form, person=3)
     await harness.press("提交")
-    card = next(m for m in harness.fake.bot_messages(RIGHTS) if "新申请" in m.get("text", ""))
+    card = next(
+        m for m in harness.fake.bot_messages(RIGHTS) if m.get("text", "").startswith("申请 HD-")
+    )
     id_number = make_id_number(date(1983, 3, 9), sequence=103)
     assert id_number not in card["text"]
     assert id_number[:3] in card["text"] and id_number[-4:] in card["text"]
@@ -210,7 +215,11 @@ async def test_anonymous_safety_report_hides_the_reporter(harness: Harness) -> N
     draft = _draft(harness)
     assert draft is not None and "reporter_name" not in draft.answers
     await harness.press("提交")
-    card = next(m for m in harness.fake.bot_messages(DEMOCRATIC) if "新申请" in m.get("text", ""))
+    card = next(
+        m
+        for m in harness.fake.bot_messages(DEMOCRATIC)
+        if m.get("text", "").startswith("申请 HD-")
+    )
     assert "匿名" in card["text"]
     assert "测试会员" not in card["text"]
 
@@ -306,7 +315,11 @@ async def test_submit_twice_files_one_case(harness: Harness) -> None:
     )  # a double tap
     with Session(harness.engine) as session:
         assert len(session.exec(select(Case)).all()) == 1
-    cards = [m for m in harness.fake.bot_messages(ORGANIZATION) if "新申请" in m.get("text", "")]
+    cards = [
+        m
+        for m in harness.fake.bot_messages(ORGANIZATION)
+        if m.get("text", "").startswith("申请 HD-")
+    ]
     assert len(cards) == 1
 
 
@@ -424,9 +437,9 @@ async def test_mycases_lists_and_withdraws_only_the_members_own(harness: Harness
     filed = await harness.press("提交")
     number = NUMBER.search(filed["text"]).group()  # type: ignore[union-attr]
     listing = await harness.say("/mycases")
-    assert any(number in label and "待受理" in label for label in _buttons(listing))
-    detail = await harness.press(number + " " + form.title[:16] + " · 待受理")
-    assert "状态：待受理" in detail["text"]
+    assert any(number in label and "已提交" in label for label in _buttons(listing))
+    detail = await harness.press(number + " " + form.title[:16] + " · 已提交")
+    assert "状态：已提交" in detail["text"]
     await harness.press("撤回申请")
     done = await harness.press("确定撤回")
     assert "已撤回" in done["text"]
@@ -722,7 +735,7 @@ async def test_closed_cases_lose_their_content_after_the_keeping_time(harness: H
     filed = await harness.press("提交")
     number = NUMBER.search(filed["text"]).group()  # type: ignore[union-attr]
     await harness.say("/mycases")
-    await harness.press(f"{number} {form.title[:16]} · 待受理")
+    await harness.press(f"{number} {form.title[:16]} · 已提交")
     await harness.press("撤回申请")
     await harness.press("确定撤回")
     svc = _svc(harness)

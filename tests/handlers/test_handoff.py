@@ -9,7 +9,15 @@ from sqlmodel import Session, select
 
 from bot.app import startup
 from bot.services import SERVICES_KEY, Services
-from storage.models import Case, CaseEvent, CaseStatus, OutboxMessage, OutboxStatus, utcnow
+from storage.models import (
+    Attachment,
+    Case,
+    CaseEvent,
+    CaseStatus,
+    OutboxMessage,
+    OutboxStatus,
+    utcnow,
+)
 from tests.handlers.conftest import ADMIN, GENERAL, ORGANIZATION, PUBLICITY, RIGHTS, Harness
 
 NUMBER = re.compile(r"HD-\d{4}-\d{6}")
@@ -70,7 +78,9 @@ async def test_staff_reply_reaches_the_member_marked_as_from_the_union(harness: 
 
     with Session(harness.engine) as session:
         actions = [e.action for e in session.exec(select(CaseEvent).order_by(CaseEvent.id))]
-    assert actions == ["filed", "staff_reply", "member_message", "staff_reply"]
+    # The first staff reply starts the consultation (办理中).
+    assert actions == ["filed", "staff_reply", "in_progress", "member_message", "staff_reply"]
+    assert _case(harness).status is CaseStatus.IN_PROGRESS
 
 
 async def test_staff_close_ends_the_consultation_and_the_router_answers_again(
@@ -78,7 +88,8 @@ async def test_staff_close_ends_the_consultation_and_the_router_answers_again(
 ) -> None:
     _number, card = await _hand_over(harness)
     await harness.staff_reply(RIGHTS, card["message_id"], "/close")
-    assert "已结束" in harness.last(harness.member.id)["text"]
+    ended, rate = harness.texts(harness.member.id)[-2:]
+    assert "已结束" in ended and "评价" in rate
     assert _case(harness).status is CaseStatus.CLOSED
     answer = await harness.say("会员卡怎么办理")
     assert "办理流程" in answer["text"]
@@ -137,14 +148,21 @@ async def test_unknown_duty_goes_to_the_general_staff_chat(harness: Harness) -> 
     assert "未能识别" in harness.last(GENERAL)["text"]
 
 
-async def test_a_photo_in_a_consultation_is_copied_to_the_staff_thread(harness: Harness) -> None:
-    _, _card = await _hand_over(harness)
+async def test_a_photo_in_a_consultation_is_kept_with_the_case_not_posted(
+    harness: Harness,
+) -> None:
+    _, card = await _hand_over(harness)
     await harness.process(
         harness.fake.user_message(harness.member, photo=True, caption="诊断书", enqueue=False)
     )
     staff = harness.fake.bot_messages(RIGHTS)
-    assert "附件" in staff[-2]["text"]
-    assert "photo" in staff[-1] and staff[-1].get("caption") == "诊断书"
+    assert not any("photo" in m for m in staff), "files reach staff privately, on request"
+    assert "会员发来了一张照片" in staff[-1]["text"]
+    assert staff[-1]["reply_to_message"]["message_id"] == card["message_id"]
+    assert "查看材料（1）" in str(harness.fake.message(RIGHTS, card["message_id"]))
+    with Session(harness.engine) as session:
+        stored = session.exec(select(Attachment)).one()
+    assert stored.case_id == _case(harness).id and stored.kind == "photo"
 
 
 async def test_a_long_question_fits_the_card(harness: Harness) -> None:
@@ -243,7 +261,7 @@ async def test_close_is_for_consultations_not_applications(harness: Harness) -> 
     await start(harness, form)
     await fill(harness, form)
     await harness.press("提交")
-    card = next(m for m in harness.fake.bot_messages(ORGANIZATION) if "新申请" in m["text"])
+    card = next(m for m in harness.fake.bot_messages(ORGANIZATION) if m["text"].startswith("申请"))
     answer = await harness.staff_reply(ORGANIZATION, card["message_id"], "/close")
     assert "只用于结束人工咨询" in answer["text"]
     with Session(harness.engine) as session:

@@ -15,7 +15,7 @@ from tests.handlers.test_handoff import STORY
 async def test_migrations_and_a_form_end_to_end(pg_harness: Harness) -> None:
     harness = pg_harness
     assert harness.engine.dialect.name == "postgresql"
-    assert current(harness.engine) == "0001"
+    assert current(harness.engine) == "0002"
     assert "draft" in inspect(harness.engine).get_table_names()
     form = _forms(harness)["hardship_aid"]
     await start(harness, form)
@@ -34,7 +34,7 @@ async def test_migrations_and_a_form_end_to_end(pg_harness: Harness) -> None:
     assert NUMBER.fullmatch(cases[0].number or "")
     assert cases[0].answers and cases[0].answers["causes"]
     assert drafts[0].stage is DraftStage.SUBMITTED
-    assert any("新申请" in m.get("text", "") for m in harness.fake.bot_messages(RIGHTS))
+    assert any(m.get("text", "").startswith("申请 HD-") for m in harness.fake.bot_messages(RIGHTS))
 
 
 async def test_handoff_and_staff_reply(pg_harness: Harness) -> None:
@@ -44,3 +44,5 @@ async def test_handoff_and_staff_reply(pg_harness: Harness) -> None:
     card = harness.last(RIGHTS)
     await harness.staff_reply(RIGHTS, card["message_id"], "您好，请带诊断证明。")
     assert "请带诊断证明" in harness.last(harness.member.id)["text"]
+    with Session(harness.engine) as session:
+        assert session.exec(select(Case)).one().status is CaseStatus.IN_PROGRESS

@@ -552,6 +552,11 @@ class Conversation:
                 active[draft.member_id] = active.get(draft.member_id, 0) + 1
         assert all(n <= 1 for n in active.values()), self.failure(f"active drafts: {active}")
         for attachment in attachments:
+            if attachment.draft_id is None:  # sent later for a case (补件, a consultation)
+                assert attachment.case_id is not None, self.failure(
+                    f"attachment {attachment.id} belongs to neither a draft nor a case"
+                )
+                continue
             stage = drafts[attachment.draft_id].stage
             assert stage in ACTIVE_DRAFT_STAGES or attachment.case_id is not None, self.failure(
                 f"attachment {attachment.id} kept for a {stage} draft"

@@ -27,6 +27,9 @@ def _wait_for(condition: Callable[[], Any], timeout: float = 30.0) -> Any:
     raise AssertionError("timed out waiting for the bot")
 
 
+STAFFER_ARGS = ("--name", "干事", "--department", "权益保障部")
+
+
 @pytest.fixture
 def server() -> Iterator[tuple[FakeTelegram, FakeTelegramServer]]:
     fake = FakeTelegram(token=TOKEN)
@@ -50,6 +53,17 @@ def test_run_polls_the_api_server_and_answers(
         staff_chat_rights=RIGHTS,
         cache_dir=cache_dir,
     )
+    # The staffer who answers is put on the roster the way an admin would.
+    added = subprocess.run(
+        [sys.executable, "-m", "bot.cli", "staff", "add", "800777", *STAFFER_ARGS],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert added.returncode == 0 and "已加入名单" in added.stdout, added.stderr
     process = subprocess.Popen(
         [sys.executable, "-m", "bot.cli", "run"],
         cwd=tmp_path,

@@ -332,7 +332,7 @@ def test_a_stale_answer_of_a_hidden_field_shows_nothing(forms: dict[str, Form]) 
     )  # fmt: skip
     form = Form(
         id="chain", duty="2.3", title="链", button="链", intro="链。", privacy=base.privacy,
-        fields=(base.fields[0], kind, detail),
+        fields=(base.fields[0], kind, detail), time_limit_days=5,
     )  # fmt: skip
     shown = [f.id for f in form.visible_fields({"anonymous": False, "kind": "其他"})]
     assert shown == ["anonymous", "kind", "detail"]
@@ -428,6 +428,7 @@ GOOD_FORM: dict[str, Any] = {
     "duty": "3.2",
     "title": "测试表单",
     "button": "测试",
+    "time_limit_days": 5,
     "intro": "用于测试。",
     "privacy": {"collected": "姓名", "purpose": "测试", "recipients": "工会", "retention": "1"},
     "fields": [
@@ -484,6 +485,10 @@ def test_broken_forms_are_refused_with_the_file_name(tmp_path: Path) -> None:
         tmp_path, lambda d: d["fields"][1].update(type="upload", max_size_mb=25)
     )
     assert "missing 'retry'" in broken(tmp_path, lambda d: d["fields"][1].pop("retry"))
+    assert "missing 'time_limit_days'" in broken(tmp_path, lambda d: d.pop("time_limit_days"))
+    assert "whole number of working days" in broken(
+        tmp_path, lambda d: d.update(time_limit_days=0)
+    )
 
 
 def test_anonymous_forms_must_hide_identity(tmp_path: Path) -> None:

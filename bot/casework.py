@@ -1,0 +1,1094 @@
+"""Case handling (办理): who may act, the lifecycle, deadlines, the card, and who is told what.
+
+A case moves 已提交 → 已受理 → 待补件 ⇄ 办理中 → 已办结 / 已驳回 (已撤回 by the member before
+acceptance; 已结束 for a consultation). Every step checks the staffer against the roster, checks
+the transition, records an event, and writes what the member and the staff chat are owed into
+the outbox in the same transaction. The card in the staff chat is rendered from the case when
+it is sent, so it always shows the current status, caseworker and deadline.
+
+No Telegram here: the handlers call these functions and send what they return.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy import func
+from sqlmodel import Session, col, select
+
+from bot import texts
+from bot.consultations import CARD_QUESTION_LIMIT, relay_to_staff, shorten
+from bot.replies import (
+    Button,
+    Reply,
+    callback_number,
+    contact_lines,
+    escape,
+    inline_keyboard,
+    union_contacts,
+)
+from bot.settings import Settings
+from bot.workdays import CHINA, WorkCalendar
+from knowledge.catalogue import Catalogue
+from knowledge.forms import FieldType, Form, display, mask_numbers
+from storage.cases import card_message_id, enqueue, member_of, record_event
+from storage.models import (
+    FINAL_STATUSES,
+    SUPPLEMENT,
+    Actor,
+    Attachment,
+    Case,
+    CaseEvent,
+    CaseKind,
+    CaseStatus,
+    Member,
+    OutboxMessage,
+    Rating,
+    StaffMember,
+    StaffRole,
+    utcnow,
+)
+from storage.staff import roster, staff_member
+
+CB = "sc"  # staff card buttons: sc:<case id>:<act>[:<argument>]
+CB_RATE = "rate"  # rate:<case id>:<1|2|3|skip>
+CB_SUPPLIED = "sup"  # sup:<case id>
+CB_END_TALK = "talk"  # talk:<case id>
+# A member's texts go to an application's case this long after staff last wrote to them.
+TALK_WINDOW = timedelta(hours=48)
+COMMENT_LIMIT = 500
+HISTORY_LIMIT = 60
+GENERAL_KEY = "g"
+RATINGS = {"1": Rating.SATISFIED, "2": Rating.FAIR, "3": Rating.UNSATISFIED}
+
+_e = escape
+
+
+class Act(StrEnum):
+    """What staff do to a case (the card's buttons)."""
+
+    ACCEPT = "accept"
+    TRANSFER = "transfer"
+    REASSIGN = "reassign"
+    MORE = "more"
+    DONE = "done"
+    REJECT = "reject"
+    NOTE = "note"
+    CLOSE = "close"
+    MATERIALS = "materials"
+    FULL = "full"
+    OPEN = "open"  # post the card of a case listed in a digest
+    BACK = "back"  # the card's own buttons again, after a picker
+
+
+# Acts that need words from the staffer first: they reply to the bot's prompt.
+PROMPTED = {Act.MORE, Act.DONE, Act.REJECT, Act.NOTE}
+
+
+class Refusal(Exception):
+    """A staff or member action that may not happen; `text` says why, to whoever tried."""
+
+    def __init__(self, text: str) -> None:
+        super().__init__(text)
+        self.text = text
+
+
+@dataclass(frozen=True, slots=True)
+class Transition:
+    sources: frozenset[CaseStatus]
+    target: CaseStatus
+    kinds: frozenset[CaseKind] = frozenset(CaseKind)
+
+
+_ANY_KIND = frozenset(CaseKind)
+_APPLICATIONS = frozenset({CaseKind.APPLICATION})
+_CONSULTATIONS = frozenset({CaseKind.CONSULTATION})
+S = CaseStatus
+TRANSITIONS: dict[str, Transition] = {
+    "accept": Transition(frozenset({S.OPEN}), S.ACCEPTED),
+    "more": Transition(frozenset({S.ACCEPTED, S.IN_PROGRESS}), S.WAITING_MEMBER, _APPLICATIONS),
+    "supplied": Transition(frozenset({S.WAITING_MEMBER}), S.IN_PROGRESS, _APPLICATIONS),
+    "done": Transition(frozenset({S.ACCEPTED, S.IN_PROGRESS, S.WAITING_MEMBER}), S.COMPLETED),
+    "reject": Transition(
+        frozenset({S.ACCEPTED, S.IN_PROGRESS, S.WAITING_MEMBER}), S.REJECTED, _APPLICATIONS
+    ),
+    "withdraw": Transition(frozenset({S.OPEN}), S.WITHDRAWN, _APPLICATIONS),
+    "close": Transition(frozenset({S.OPEN, S.ACCEPTED, S.IN_PROGRESS}), S.CLOSED, _CONSULTATIONS),
+    # A staff reply: a consultation's first one starts it; an accepted application is underway.
+    "reply": Transition(frozenset({S.OPEN, S.ACCEPTED}), S.IN_PROGRESS),
+}
+# The event each transition records (the others: the status it reaches).
+_EVENT = {
+    "accept": "accepted",
+    "more": "materials_requested",
+    "supplied": "materials_supplied",
+    "reply": "in_progress",
+}
+# Acts a handler may do only on a case of their own (the assignee's); leads and admins may too.
+ASSIGNEE_ONLY = {"more", "done", "reject"}
+# The staff-chat word for a status a double press finds the case in already.
+_ALREADY = {
+    S.ACCEPTED: "受理",
+    S.WAITING_MEMBER: "要求补件",
+    S.COMPLETED: "办结",
+    S.REJECTED: "驳回",
+    S.CLOSED: "结束",
+    S.WITHDRAWN: "撤回",
+    S.IN_PROGRESS: "开始办理",
+}
+
+
+def status_label(case: Case) -> str:
+    return texts.CASE_STATUS.get(case.status.value, case.status.value)
+
+
+def local_date(moment: datetime) -> str:
+    return moment.astimezone(CHINA).strftime("%Y-%m-%d")
+
+
+def local_minute(moment: datetime) -> str:
+    return moment.astimezone(CHINA).strftime("%m-%d %H:%M")
+
+
+class Casework:
+    """The case rules; handlers translate updates into these calls."""
+
+    def __init__(
+        self,
+        *,
+        settings: Settings,
+        catalogue: Catalogue,
+        forms: Mapping[str, Form],
+        calendar: WorkCalendar,
+    ) -> None:
+        self.settings = settings
+        self.catalogue = catalogue
+        self.forms = dict(forms)
+        self.calendar = calendar
+        self.departments = catalogue.departments()
+
+    # -------------------------------------------------------------- filing
+
+    def time_limit(self, case: Case) -> int:
+        form = self.forms.get(case.form_id or "")
+        return form.time_limit_days if form else self.settings.consultation_time_limit_days
+
+    def file(self, session: Session, case: Case, *, member_label: str, now: datetime) -> None:
+        """A new case: its deadline, and its card for the staff chat (or a place in the next
+        digest, when the chat has had its fill of cards this hour)."""
+        assert case.staff_chat_id is not None
+        case.member_label = member_label
+        case.due_at = self.calendar.deadline(case.created_at, self.time_limit(case))
+        if case.kind is CaseKind.CONSULTATION:
+            case.talked_at = now
+        case.card_held = self._cards_this_hour(session, case.staff_chat_id, now) >= (
+            self.settings.cards_per_hour
+        )
+        session.add(case)
+        if not case.card_held:
+            self.post_card(session, case)
+
+    @staticmethod
+    def _cards_this_hour(session: Session, chat_id: int, now: datetime) -> int:
+        count = session.exec(
+            select(func.count())
+            .select_from(OutboxMessage)
+            .where(OutboxMessage.chat_id == chat_id)
+            .where(col(OutboxMessage.card).is_(True))
+            .where(col(OutboxMessage.edit_message_id).is_(None))
+            .where(OutboxMessage.created_at > now - timedelta(hours=1))
+        ).one()
+        return int(count)
+
+    def post_card(self, session: Session, case: Case) -> None:
+        """Owe the case's staff chat its card: a new one, or the current one brought up to date."""
+        assert case.staff_chat_id is not None
+        case.card_held = False
+        session.add(case)
+        enqueue(session=session, chat_id=case.staff_chat_id, text="", case=case, card=True)
+
+    def update_card(self, session: Session, case: Case) -> None:
+        """The card shows the change (a card still waiting for the digest shows it when posted)."""
+        if not case.card_held:
+            self.post_card(session, case)
+
+    # -------------------------------------------------------------- authority
+
+    def staffer(self, session: Session, telegram_id: int) -> StaffMember:
+        found = staff_member(session=session, telegram_id=telegram_id)
+        if found is None:
+            raise Refusal(texts.STAFF_NOT_ON_ROSTER)
+        return found
+
+    def authorize(
+        self, session: Session, telegram_id: int, case: Case, action: str | None = None
+    ) -> StaffMember:
+        """The staffer who may do `action` to `case`, or a Refusal that says why not."""
+        staffer = self.staffer(session, telegram_id)
+        if not staffer.covers(case.department):
+            raise Refusal(
+                texts.STAFF_OTHER_DEPARTMENT.format(
+                    number=case.number,
+                    department=_e(case.department or texts.UNKNOWN_DEPARTMENT),
+                    own=_e(staffer.department),
+                )
+            )
+        if action == Act.REASSIGN and not staffer.role.at_least(StaffRole.LEAD):
+            raise Refusal(texts.STAFF_LEAD_ONLY)
+        if (
+            action in ASSIGNEE_ONLY
+            and case.assignee_telegram_id not in (None, staffer.telegram_id)
+            and not staffer.role.at_least(StaffRole.LEAD)
+        ):
+            names = {s.telegram_id: s.name for s in roster(session=session)}
+            raise Refusal(
+                texts.STAFF_NOT_ASSIGNEE.format(
+                    number=case.number,
+                    name=_e(names.get(case.assignee_telegram_id or 0, "其他工作人员")),
+                )
+            )
+        return staffer
+
+    @staticmethod
+    def check(case: Case, action: str) -> Transition:
+        """The transition `action` makes, or a Refusal: illegal here, or done already."""
+        transition = TRANSITIONS[action]
+        if case.status in transition.sources and case.kind in transition.kinds:
+            return transition
+        if case.status is transition.target:
+            state = _ALREADY.get(case.status, status_label(case))
+            raise Refusal(texts.STAFF_ALREADY.format(number=case.number, state=state))
+        raise Refusal(
+            texts.STAFF_ILLEGAL.format(
+                number=case.number,
+                status=status_label(case),
+                action=texts.STAFF_ACTIONS.get(action, action),
+            )
+        )
+
+    def _move(
+        self,
+        session: Session,
+        case: Case,
+        action: str,
+        *,
+        actor: Actor,
+        actor_id: int | None,
+        detail: dict[str, Any] | None = None,
+    ) -> None:
+        transition = self.check(case, action)
+        case.status = transition.target
+        now = utcnow()
+        if transition.target is S.ACCEPTED or (
+            transition.target is S.IN_PROGRESS and case.accepted_at is None
+        ):
+            case.accepted_at = case.accepted_at or now
+        if transition.target in FINAL_STATUSES:
+            case.closed_at = now
+        record_event(
+            session=session,
+            case=case,
+            actor=actor,
+            actor_telegram_id=actor_id,
+            action=_EVENT.get(action, transition.target.value),
+            detail=detail,
+        )
+
+    # -------------------------------------------------------------- staff acts
+
+    def accept(self, session: Session, case: Case, telegram_id: int) -> str:
+        staffer = self.authorize(session, telegram_id, case, Act.ACCEPT)
+        self._move(
+            session, case, "accept", actor=Actor.STAFF, actor_id=telegram_id, detail=_by(staffer)
+        )
+        case.assignee_telegram_id = staffer.telegram_id
+        self._tell_member(
+            session,
+            case,
+            texts.MEMBER_ACCEPTED.format(
+                title=self._title(case), number=case.number, department=self._department(case)
+            ),
+        )
+        self._brief_caseworker(session, case, staffer)
+        self.update_card(session, case)
+        return texts.STAFF_ACCEPTED.format(
+            number=case.number, name=_e(staffer.name), due=self._due_text(case)
+        )
+
+    def transfer(
+        self, session: Session, case: Case, telegram_id: int, department: str | None
+    ) -> str:
+        staffer = self.authorize(session, telegram_id, case, Act.TRANSFER)
+        if case.status in FINAL_STATUSES:
+            raise Refusal(self._illegal(case, "transfer"))
+        if department == case.department:
+            raise Refusal(
+                texts.STAFF_SAME_DEPARTMENT.format(
+                    number=case.number, department=_e(department or texts.UNKNOWN_DEPARTMENT)
+                )
+            )
+        old_chat, old_card = case.staff_chat_id, case.card_message_id
+        case.department = department
+        case.status = S.OPEN
+        case.assignee_telegram_id = None
+        case.accepted_at = None
+        case.staff_chat_id = self.settings.staff_chat_for(department)
+        record_event(
+            session=session,
+            case=case,
+            actor=Actor.STAFF,
+            actor_telegram_id=telegram_id,
+            action="transferred",
+            detail={**_by(staffer), "department": department or texts.UNKNOWN_DEPARTMENT},
+        )
+        if old_chat is not None and old_card is not None and old_chat != case.staff_chat_id:
+            # The old card says where the case went, without buttons.
+            enqueue(
+                session=session,
+                chat_id=old_chat,
+                text="",
+                case=case,
+                card=True,
+                edit_message_id=old_card,
+            )
+            case.card_message_id = None
+        self._tell_member(
+            session,
+            case,
+            texts.MEMBER_TRANSFERRED.format(
+                title=self._title(case), number=case.number, department=self._department(case)
+            ),
+        )
+        self.post_card(session, case)
+        return texts.STAFF_TRANSFERRED.format(
+            number=case.number, department=_e(department or texts.UNKNOWN_DEPARTMENT)
+        )
+
+    def reassign(self, session: Session, case: Case, telegram_id: int, assignee_id: int) -> str:
+        staffer = self.authorize(session, telegram_id, case, Act.REASSIGN)
+        if case.status in FINAL_STATUSES:
+            raise Refusal(self._illegal(case, "reassign"))
+        assignee = staff_member(session=session, telegram_id=assignee_id)
+        if assignee is None or not assignee.covers(case.department):
+            raise Refusal(texts.STAFF_NOT_ON_ROSTER)
+        if case.status is S.OPEN:
+            self._move(
+                session,
+                case,
+                "accept",
+                actor=Actor.STAFF,
+                actor_id=telegram_id,
+                detail={**_by(staffer), "assignee": assignee.name},
+            )
+        record_event(
+            session=session,
+            case=case,
+            actor=Actor.STAFF,
+            actor_telegram_id=telegram_id,
+            action="reassigned",
+            detail={**_by(staffer), "assignee": assignee.name},
+        )
+        case.assignee_telegram_id = assignee.telegram_id
+        self._brief_caseworker(session, case, assignee)
+        self.update_card(session, case)
+        return texts.STAFF_REASSIGNED.format(number=case.number, name=_e(assignee.name))
+
+    def prepare(self, session: Session, case: Case, telegram_id: int, act: Act) -> StaffMember:
+        """Before a prompt for words is shown: may this staffer do `act` to this case now?"""
+        staffer = self.authorize(session, telegram_id, case, act.value)
+        if act is not Act.NOTE:
+            self.check(case, act.value)
+        return staffer
+
+    def with_words(
+        self, session: Session, case: Case, telegram_id: int, act: Act, words: str
+    ) -> str:
+        """补件, 办结, 驳回 or 备注, with the staffer's words."""
+        staffer = self.prepare(session, case, telegram_id, act)
+        detail = {**_by(staffer), "text": words}
+        if act is Act.NOTE:
+            record_event(
+                session=session,
+                case=case,
+                actor=Actor.STAFF,
+                actor_telegram_id=telegram_id,
+                action="note",
+                detail=detail,
+            )
+            self._to_staff_thread(
+                session,
+                case,
+                texts.STAFF_NOTE_LINE.format(
+                    number=case.number, name=_e(staffer.name), text=_e(words)
+                ),
+            )
+            return texts.STAFF_NOTED.format(number=case.number)
+        self._move(
+            session, case, act.value, actor=Actor.STAFF, actor_id=telegram_id, detail=detail
+        )
+        if case.assignee_telegram_id is None:
+            case.assignee_telegram_id = staffer.telegram_id
+        title, number = self._title(case), case.number
+        if act is Act.MORE:
+            case.talked_at = utcnow()
+            self._tell_member(
+                session,
+                case,
+                texts.MEMBER_MORE.format(title=title, number=number, reason=_e(words)),
+                buttons=((Button(texts.BUTTON_SUPPLIED, f"{CB_SUPPLIED}:{case.id}"),),),
+            )
+            answer = texts.STAFF_MORE_SENT.format(number=number)
+        else:
+            template = texts.MEMBER_DONE if act is Act.DONE else texts.MEMBER_REJECTED
+            self._tell_member(
+                session,
+                case,
+                template.format(
+                    title=title,
+                    number=number,
+                    result=_e(words),
+                    reason=_e(words),
+                    department=self._department(case),
+                    contacts=self._contacts(case),
+                ),
+            )
+            self._ask_rating(session, case)
+            answer = (texts.STAFF_DONE if act is Act.DONE else texts.STAFF_REJECTED).format(
+                number=number
+            )
+        self.update_card(session, case)
+        return answer
+
+    def close(self, session: Session, case: Case, telegram_id: int) -> str:
+        """/close on a consultation: it ends, the member is told and asked to rate it."""
+        staffer = self.authorize(session, telegram_id, case, Act.CLOSE)
+        if case.kind is not CaseKind.CONSULTATION:
+            raise Refusal(texts.STAFF_CLOSE_ONLY_CONSULTATIONS.format(number=case.number))
+        self._move(
+            session, case, "close", actor=Actor.STAFF, actor_id=telegram_id, detail=_by(staffer)
+        )
+        self._tell_member(session, case, texts.HANDOFF_CLOSED_BY_STAFF.format(number=case.number))
+        self._ask_rating(session, case)
+        self.update_card(session, case)
+        return texts.STAFF_CLOSED.format(number=case.number)
+
+    def staff_replied(self, session: Session, case: Case, staffer: StaffMember) -> None:
+        """A staff reply went to the member: a consultation is underway from its first one."""
+        case.talked_at = utcnow()
+        session.add(case)
+        transition = TRANSITIONS["reply"]
+        starts = case.kind is CaseKind.CONSULTATION or case.status is S.ACCEPTED
+        if starts and case.status in transition.sources:
+            self._move(
+                session,
+                case,
+                "reply",
+                actor=Actor.STAFF,
+                actor_id=staffer.telegram_id,
+                detail=_by(staffer),
+            )
+            if case.assignee_telegram_id is None:
+                case.assignee_telegram_id = staffer.telegram_id
+            self.update_card(session, case)
+
+    def pickable_departments(self, case: Case) -> list[tuple[str, str]]:
+        """Where a case can be sent: (callback key, name); key g is the general staff chat.
+        By position: a department's name is editable data and could outgrow 64 bytes."""
+        choices = [(str(i), d) for i, d in enumerate(self.departments) if d != case.department]
+        if case.department is not None:
+            choices.append((GENERAL_KEY, texts.BUTTON_GENERAL_CHAT))
+        return choices
+
+    def department_at(self, key: str) -> str | None:
+        """The department a picker's key names (None: the general chat), or a Refusal."""
+        if key == GENERAL_KEY:
+            return None
+        index = callback_number(key)
+        if index is not None and index < len(self.departments):
+            return self.departments[index]
+        raise Refusal(texts.BUTTON_EXPIRED)
+
+    # -------------------------------------------------------------- what staff may see
+
+    def attachment_count(self, session: Session, case: Case) -> int:
+        return len(session.exec(select(Attachment.id).where(Attachment.case_id == case.id)).all())
+
+    def materials(self, session: Session, case: Case, telegram_id: int) -> list[Attachment]:
+        self.authorize(session, telegram_id, case, Act.MATERIALS)
+        found = list(
+            session.exec(
+                select(Attachment)
+                .where(Attachment.case_id == case.id)
+                .order_by(col(Attachment.id))
+            ).all()
+        )
+        if not found:
+            raise Refusal(texts.STAFF_NO_MATERIALS.format(number=case.number))
+        return found
+
+    def attachment_caption(
+        self, case: Case, attachment: Attachment, index: int, total: int
+    ) -> str:
+        form = self.forms.get(case.form_id or "")
+        labels = {f.id: f.label for f in form.fields} if form else {}
+        label = labels.get(attachment.field_id, texts.SUPPLEMENT_LABEL)
+        return texts.STAFF_PRIVATE_ATTACHMENT.format(
+            number=case.number, index=index, total=total, label=_e(label)
+        )
+
+    def full_information(self, session: Session, case: Case, telegram_id: int) -> str:
+        self.authorize(session, telegram_id, case, Act.FULL)
+        member = member_of(session=session, case=case)
+        return texts.STAFF_PRIVATE_FULL.format(
+            number=case.number,
+            title=self._title(case),
+            member=_e(case.member_label or ""),
+            telegram_id=member.telegram_id if not self._anonymous(case) else "—",
+            lines=self._answer_lines(case, masked=False),
+        )
+
+    def viewed(self, session: Session, case: Case, telegram_id: int, act: Act, count: int) -> None:
+        """Each view of a case's files or full data is on its record."""
+        staffer = self.staffer(session, telegram_id)
+        record_event(
+            session=session,
+            case=case,
+            actor=Actor.STAFF,
+            actor_telegram_id=telegram_id,
+            action="viewed_materials" if act is Act.MATERIALS else "viewed_full",
+            detail={**_by(staffer), "count": count},
+        )
+
+    # -------------------------------------------------------------- the member's side
+
+    def member_focus(self, session: Session, member: Member, now: datetime) -> Case | None:
+        """The case the member's next message belongs to, if any: an open consultation, an
+        application waiting for materials, or one staff wrote about lately; the latest."""
+        cases = session.exec(
+            select(Case)
+            .where(Case.member_id == member.id)
+            .where(col(Case.status).not_in(FINAL_STATUSES))
+            .where(col(Case.talked_at).is_not(None))
+        ).all()
+        talking = [
+            case
+            for case in cases
+            if case.kind is CaseKind.CONSULTATION
+            or case.status is S.WAITING_MEMBER
+            or (case.talked_at is not None and now - case.talked_at <= TALK_WINDOW)
+        ]
+        return max(talking, key=lambda c: c.talked_at or c.created_at, default=None)
+
+    def member_wrote(self, session: Session, case: Case, text: str) -> Reply:
+        """A member's text about a case: to the case's thread in the staff chat."""
+        relay_to_staff(session=session, case=case, text=text)
+        case.talked_at = utcnow()
+        session.add(case)
+        if case.status is S.WAITING_MEMBER:
+            return Reply(
+                texts.MEMBER_MORE_RECEIVED.format(number=case.number), self._supplied_button(case)
+            )
+        if case.kind is CaseKind.CONSULTATION:
+            return Reply(
+                texts.HANDOFF_RELAYED.format(number=case.number),
+                ((Button(texts.BUTTON_END, "end"),),),
+            )
+        return Reply(
+            texts.MEMBER_CASE_RELAYED.format(number=case.number),
+            ((Button(texts.BUTTON_END_TALK, f"{CB_END_TALK}:{case.id}"),),),
+        )
+
+    def member_sent_file(self, session: Session, case: Case, attachment: Attachment) -> Reply:
+        """A photo or file for a case: kept with it; staff are told, and see it on request."""
+        attachment.case_id = case.id
+        attachment.field_id = SUPPLEMENT
+        session.add(attachment)
+        session.flush()
+        count = self.attachment_count(session, case)
+        record_event(
+            session=session,
+            case=case,
+            actor=Actor.MEMBER,
+            action="member_file",
+            detail={"kind": attachment.kind},
+        )
+        what = texts.STAFF_FILE_PHOTO if attachment.kind == "photo" else texts.STAFF_FILE_DOCUMENT
+        self._to_staff_thread(
+            session,
+            case,
+            texts.STAFF_MEMBER_FILE.format(number=case.number, what=what, count=count),
+        )
+        case.talked_at = utcnow()
+        self.update_card(session, case)  # the attachment count and 查看材料
+        if case.status is S.WAITING_MEMBER:
+            return Reply(
+                texts.MEMBER_MORE_RECEIVED.format(number=case.number), self._supplied_button(case)
+            )
+        return Reply(texts.MEMBER_CASE_RELAYED.format(number=case.number))
+
+    def supplied(self, session: Session, case: Case, member: Member) -> Reply:
+        """补齐了: back to staff."""
+        try:
+            self._move(session, case, "supplied", actor=Actor.MEMBER, actor_id=member.telegram_id)
+        except Refusal:
+            return Reply(texts.MEMBER_SUPPLIED.format(number=case.number))
+        self._to_staff_thread(
+            session, case, texts.STAFF_MEMBER_SUPPLIED.format(number=case.number)
+        )
+        self.update_card(session, case)
+        return Reply(texts.MEMBER_SUPPLIED.format(number=case.number))
+
+    def stop_talking(self, session: Session, case: Case) -> Reply:
+        """The member's texts are not for staff: routed as questions again."""
+        if case.kind is CaseKind.APPLICATION and case.status is not S.WAITING_MEMBER:
+            case.talked_at = None
+            session.add(case)
+        return Reply(texts.MEMBER_TALK_ENDED)
+
+    def withdraw(self, session: Session, case: Case, member: Member) -> None:
+        self._move(session, case, "withdraw", actor=Actor.MEMBER, actor_id=member.telegram_id)
+        self._to_staff_thread(session, case, texts.STAFF_WITHDRAWN.format(number=case.number))
+        self.update_card(session, case)
+
+    def member_ended(self, session: Session, case: Case) -> None:
+        """The member ended a consultation: staff are told, the card updated."""
+        self._to_staff_thread(session, case, texts.STAFF_MEMBER_ENDED.format(number=case.number))
+        self.update_card(session, case)
+
+    def rate(self, session: Session, case: Case, member: Member, choice: str) -> Reply:
+        if choice == "skip":
+            member.awaiting_comment_case = None
+            session.add(member)
+            return Reply(texts.MEMBER_COMMENT_SKIPPED)
+        rating = RATINGS.get(choice)
+        if rating is None or case.status not in (S.COMPLETED, S.REJECTED, S.CLOSED):
+            return Reply(texts.BUTTON_EXPIRED)
+        if case.rating is not None:
+            return Reply(texts.MEMBER_ALREADY_RATED.format(number=case.number))
+        case.rating, case.rated_at = rating, utcnow()
+        record_event(
+            session=session,
+            case=case,
+            actor=Actor.MEMBER,
+            actor_telegram_id=member.telegram_id,
+            action="rated",
+            detail={"rating": rating.value},
+        )
+        member.awaiting_comment_case = case.id
+        session.add(member)
+        self._to_staff_thread(
+            session,
+            case,
+            texts.STAFF_MEMBER_RATED.format(
+                number=case.number, rating=texts.RATING_LABELS[rating.value]
+            ),
+        )
+        self.update_card(session, case)
+        return Reply(
+            texts.MEMBER_RATE_THANKS,
+            ((Button(texts.BUTTON_NO_COMMENT, f"{CB_RATE}:{case.id}:skip"),),),
+        )
+
+    def comment(self, session: Session, case: Case, member: Member, text: str) -> Reply:
+        member.awaiting_comment_case = None
+        session.add(member)
+        case.rating_comment = text.strip()[:COMMENT_LIMIT]
+        record_event(
+            session=session,
+            case=case,
+            actor=Actor.MEMBER,
+            actor_telegram_id=member.telegram_id,
+            action="rated",
+            detail={"rating": case.rating.value if case.rating else None, "comment": True},
+        )
+        self.update_card(session, case)
+        return Reply(texts.MEMBER_COMMENT_THANKS)
+
+    # -------------------------------------------------------------- the card
+
+    def render_card(self, session: Session, case: Case, chat_id: int) -> Reply:
+        """The case as its staff chat sees it: status, caseworker, deadline, masked content,
+        and the buttons for what can be done now. In a chat the case has left: where it went."""
+        if chat_id != case.staff_chat_id:
+            return Reply(
+                texts.CARD_MOVED.format(
+                    number=case.number,
+                    department=_e(case.department or texts.UNKNOWN_DEPARTMENT),
+                )
+            )
+        names = {s.telegram_id: s.name for s in roster(session=session)}
+        attachments = self.attachment_count(session, case)
+        lines = [
+            texts.CARD_HEAD.format(
+                kind=texts.CASE_KIND[case.kind.value],
+                number=case.number,
+                status=status_label(case),
+            ),
+            self._card_title(case),
+            texts.CARD_DEPARTMENT.format(department=self._department(case)),
+            texts.CARD_MEMBER.format(member=_e(case.member_label or "")),
+        ]
+        if case.assignee_telegram_id is not None:
+            name = names.get(case.assignee_telegram_id, str(case.assignee_telegram_id))
+            lines.append(texts.CARD_ASSIGNEE.format(name=_e(name)))
+        elif case.status is S.OPEN:
+            lines.append(texts.CARD_UNASSIGNED)
+        if case.status in FINAL_STATUSES and case.closed_at is not None:
+            lines.append(texts.CARD_CLOSED_AT.format(when=local_minute(case.closed_at)))
+        elif case.due_at is not None:
+            lines.append(self._due_line(case, utcnow()))
+        if case.rating is not None:
+            rating = texts.RATING_LABELS[case.rating.value]
+            lines.append(
+                texts.CARD_RATING_COMMENT.format(rating=rating, comment=_e(case.rating_comment))
+                if case.rating_comment
+                else texts.CARD_RATING.format(rating=rating)
+            )
+        lines.append("")
+        if case.kind is CaseKind.CONSULTATION:
+            lines.append(
+                texts.CARD_QUESTION.format(
+                    question=shorten(mask_numbers(case.subject), CARD_QUESTION_LIMIT)
+                )
+            )
+        else:
+            lines.append(self._answer_lines(case, masked=True))
+        lines.append("")
+        lines.append(
+            texts.CARD_ATTACHMENTS.format(count=attachments)
+            if attachments
+            else texts.CARD_NO_ATTACHMENTS
+        )
+        if case.status not in FINAL_STATUSES:
+            lines.append(texts.CARD_HOW_TO_REPLY)
+        return Reply("\n".join(lines), self.card_buttons(case, attachments))
+
+    def card_buttons(self, case: Case, attachments: int) -> tuple[tuple[Button, ...], ...]:
+        def button(label: str, act: Act) -> Button:
+            return Button(label, f"{CB}:{case.id}:{act.value}")
+
+        rows: list[tuple[Button, ...]] = []
+        status = case.status
+        if status is S.OPEN:
+            rows.append((button(texts.BUTTON_ACCEPT, Act.ACCEPT),))
+        elif status in (S.ACCEPTED, S.IN_PROGRESS) and case.kind is CaseKind.APPLICATION:
+            rows.append(
+                (
+                    button(texts.BUTTON_MORE, Act.MORE),
+                    button(texts.BUTTON_DONE, Act.DONE),
+                    button(texts.BUTTON_REJECT, Act.REJECT),
+                )
+            )
+        elif status in (S.ACCEPTED, S.IN_PROGRESS):
+            rows.append((button(texts.BUTTON_DONE, Act.DONE),))
+        elif status is S.WAITING_MEMBER:
+            rows.append(
+                (button(texts.BUTTON_DONE, Act.DONE), button(texts.BUTTON_REJECT, Act.REJECT))
+            )
+        if status not in FINAL_STATUSES:
+            rows.append(
+                (
+                    button(texts.BUTTON_TRANSFER, Act.TRANSFER),
+                    button(texts.BUTTON_REASSIGN, Act.REASSIGN),
+                )
+            )
+        views = [button(texts.BUTTON_FULL, Act.FULL)]
+        if attachments:
+            views.insert(0, button(f"{texts.BUTTON_MATERIALS}（{attachments}）", Act.MATERIALS))
+        rows.append((*views, button(texts.BUTTON_NOTE, Act.NOTE)))
+        return tuple(rows)
+
+    def department_picker(self, case: Case) -> tuple[tuple[Button, ...], ...]:
+        rows = [
+            (Button(name, f"{CB}:{case.id}:{Act.TRANSFER.value}:{key}"),)
+            for key, name in self.pickable_departments(case)
+        ]
+        rows.append((Button(texts.BUTTON_CANCEL_PICK, f"{CB}:{case.id}:{Act.BACK.value}"),))
+        return tuple(rows)
+
+    def person_picker(self, session: Session, case: Case) -> tuple[tuple[Button, ...], ...]:
+        people = [
+            s
+            for s in roster(session=session, department=case.department)
+            if s.telegram_id != case.assignee_telegram_id
+        ]
+        if not people:
+            raise Refusal(
+                texts.STAFF_NO_ONE_TO_PICK.format(
+                    department=_e(case.department or texts.UNKNOWN_DEPARTMENT)
+                )
+            )
+        rows = [
+            (Button(s.name, f"{CB}:{case.id}:{Act.REASSIGN.value}:{s.telegram_id}"),)
+            for s in people[:30]
+        ]
+        rows.append((Button(texts.BUTTON_CANCEL_PICK, f"{CB}:{case.id}:{Act.BACK.value}"),))
+        return tuple(rows)
+
+    def history(self, session: Session, case: Case) -> str:
+        """The case's record for staff: who did what, when (member texts masked)."""
+        events = session.exec(
+            select(CaseEvent).where(CaseEvent.case_id == case.id).order_by(col(CaseEvent.id))
+        ).all()
+        lines = [texts.STAFF_HISTORY_HEAD.format(number=case.number)]
+        for event in [e for e in events if e.action != "listed"][-HISTORY_LIMIT:]:
+            detail = event.detail or {}
+            template = texts.STAFF_HISTORY_ACTIONS.get(event.action, event.action)
+            what = template.format(
+                text=_e(mask_numbers(str(detail.get("text") or ""))[:200]),
+                department=_e(detail.get("department") or ""),
+                assignee=_e(detail.get("assignee") or ""),
+                rating=texts.RATING_LABELS.get(str(detail.get("rating")), ""),
+            )
+            who = {
+                Actor.MEMBER: texts.STAFF_WHO_MEMBER,
+                Actor.BOT: texts.STAFF_WHO_BOT,
+            }.get(event.actor) or _e(detail.get("by") or "工作人员")
+            lines.append(
+                texts.STAFF_HISTORY_LINE.format(when=local_minute(event.at), who=who, what=what)
+            )
+        return "\n".join(lines)
+
+    # -------------------------------------------------------------- digests
+
+    def digest(self, session: Session, chat_id: int, chat_name: str, now: datetime) -> Reply:
+        """The morning digest of a staff chat: overdue cases, cases due within one working
+        day, cases not accepted for too long, and new cases whose cards wait (a burst)."""
+        cases = self._open_cases(session, chat_id)
+        overdue = [c for c in cases if c.due_at is not None and now > c.due_at]
+        due_soon = [
+            c
+            for c in cases
+            if c not in overdue
+            and c.due_at is not None
+            and self.calendar.workdays_left(now, c.due_at) <= 1
+        ]
+        hours = self.settings.unaccepted_alert_hours
+        unaccepted = [
+            c
+            for c in cases
+            if c.status is S.OPEN and self.calendar.working_hours(c.created_at, now) >= hours
+        ]
+        held = [c for c in cases if c.card_held]
+        lines = [texts.DIGEST_HEAD.format(chat=_e(chat_name), date=local_date(now))]
+        sections = (
+            (texts.DIGEST_OVERDUE, overdue),
+            (texts.DIGEST_DUE_SOON, due_soon),
+            (texts.DIGEST_UNACCEPTED, unaccepted),
+            (texts.DIGEST_HELD, held),
+        )
+        for heading, listed in sections:
+            if listed:
+                lines += ["", heading.format(count=len(listed), hours=f"{hours:g}")]
+                lines += self._digest_lines(listed)
+        if len(lines) == 1:
+            lines += ["", texts.DIGEST_NOTHING]
+        for case in held:
+            self._listed(session, case)
+        return Reply("\n".join(lines), self._open_buttons(held))
+
+    def held_digest(self, session: Session, chat_id: int, chat_name: str) -> Reply | None:
+        """New cases whose cards wait and that no digest has listed yet; None if there are none."""
+        listed = set(
+            session.exec(select(CaseEvent.case_id).where(CaseEvent.action == "listed")).all()
+        )
+        fresh = [
+            c for c in self._open_cases(session, chat_id) if c.card_held and c.id not in listed
+        ]
+        if not fresh:
+            return None
+        for case in fresh:
+            self._listed(session, case)
+        lines = [texts.HELD_HEAD.format(chat=_e(chat_name), count=len(fresh))]
+        return Reply("\n".join(lines + self._digest_lines(fresh)), self._open_buttons(fresh))
+
+    @staticmethod
+    def _open_cases(session: Session, chat_id: int) -> list[Case]:
+        return list(
+            session.exec(
+                select(Case)
+                .where(Case.staff_chat_id == chat_id)
+                .where(col(Case.status).not_in(FINAL_STATUSES))
+                .order_by(col(Case.due_at), col(Case.id))
+            ).all()
+        )
+
+    def _digest_lines(self, cases: Sequence[Case], limit: int = 15) -> list[str]:
+        lines = [
+            texts.DIGEST_LINE.format(
+                number=c.number,
+                title=self._short_title(c),
+                status=status_label(c),
+                due=texts.DIGEST_DUE.format(date=local_date(c.due_at)) if c.due_at else "",
+            )
+            for c in cases[:limit]
+        ]
+        if len(cases) > limit:
+            lines.append(texts.DIGEST_MORE.format(count=len(cases) - limit))
+        return lines
+
+    def _short_title(self, case: Case) -> str:
+        form = self.forms.get(case.form_id or "")
+        if form is not None:
+            return _e(form.title)
+        return _e(texts.CASE_KIND[case.kind.value])
+
+    @staticmethod
+    def _open_buttons(cases: Sequence[Case], limit: int = 20) -> tuple[tuple[Button, ...], ...]:
+        return tuple(
+            (
+                Button(
+                    texts.BUTTON_OPEN_CARD.format(number=c.number), f"{CB}:{c.id}:{Act.OPEN.value}"
+                ),
+            )
+            for c in cases[:limit]
+        )
+
+    @staticmethod
+    def _listed(session: Session, case: Case) -> None:
+        assert case.id is not None
+        session.add(CaseEvent(case_id=case.id, actor=Actor.BOT, action="listed"))
+
+    # -------------------------------------------------------------- helpers
+
+    def _title(self, case: Case) -> str:
+        form = self.forms.get(case.form_id or "")
+        if form is not None:
+            return texts.CASE_TITLE_APPLICATION.format(title=_e(form.title))
+        return texts.CASE_TITLE_CONSULTATION
+
+    def _card_title(self, case: Case) -> str:
+        duty = self.catalogue.get(case.duty_id) if case.duty_id else None
+        form = self.forms.get(case.form_id or "")
+        if form is not None:
+            return texts.CARD_TITLE_APPLICATION.format(title=_e(form.title), duty=_e(form.duty))
+        return texts.CARD_TITLE_CONSULTATION.format(
+            duty=_e(f"{duty.id} {duty.name}") if duty else texts.STAFF_CARD_UNKNOWN_DUTY
+        )
+
+    @staticmethod
+    def _department(case: Case) -> str:
+        return _e(case.department or texts.UNION_SHORT)
+
+    def _contacts(self, case: Case) -> str:
+        duty = self.catalogue.get(case.duty_id) if case.duty_id else None
+        if duty is None:
+            return union_contacts(self.catalogue)
+        return "\n".join(contact_lines(duty.contact))
+
+    def _due_text(self, case: Case) -> str:
+        return local_date(case.due_at) if case.due_at else "—"
+
+    def _due_line(self, case: Case, now: datetime) -> str:
+        assert case.due_at is not None
+        left = self.calendar.workdays_left(now, case.due_at)
+        if left < 0 or (left == 0 and now > case.due_at):
+            return texts.CARD_OVERDUE.format(days=max(-left, 1))
+        when = texts.CARD_DUE_TODAY if left == 0 else texts.CARD_DUE_LEFT.format(days=left)
+        return texts.CARD_DUE.format(date=local_date(case.due_at), left=when)
+
+    @staticmethod
+    def _anonymous(case: Case) -> bool:
+        return bool((case.answers or {}).get("anonymous") is True)
+
+    def _answer_lines(self, case: Case, *, masked: bool) -> str:
+        if case.kind is CaseKind.CONSULTATION:
+            return _e(case.subject if not masked else mask_numbers(case.subject))
+        form = self.forms.get(case.form_id or "")
+        answers = case.answers or {}
+        if form is None or not answers:
+            return texts.CARD_PURGED
+        return "\n".join(
+            f"{_e(field.label)}：{_e(display(field, answers[field.id], masked=masked))}"
+            for field in form.visible_fields(answers)
+            if field.id in answers
+        )
+
+    def _phone(self, case: Case) -> str | None:
+        form = self.forms.get(case.form_id or "")
+        if form is None or self._anonymous(case):
+            return None
+        for field in form.fields:
+            value = (case.answers or {}).get(field.id)
+            if field.type is FieldType.PHONE and value:
+                return display(field, value)
+        return None
+
+    def _brief_caseworker(self, session: Session, case: Case, caseworker: StaffMember) -> None:
+        """The caseworker must call the member: their contact, in full, in a private chat."""
+        phone = self._phone(case)
+        enqueue(
+            session=session,
+            chat_id=caseworker.telegram_id,
+            text=texts.STAFF_PRIVATE_ACCEPTED.format(
+                number=case.number,
+                title=self._title(case),
+                member=_e(case.member_label or ""),
+                phone=_e(phone) if phone else "（未留电话，请在工作群回复卡片，经机器人答复会员）",
+                due=self._due_text(case),
+            ),
+            case=case,
+            protect=True,
+        )
+
+    def _tell_member(
+        self,
+        session: Session,
+        case: Case,
+        text: str,
+        *,
+        buttons: Sequence[tuple[Button, ...]] = (),
+    ) -> None:
+        member = member_of(session=session, case=case)
+        enqueue(
+            session=session,
+            chat_id=member.chat_id,
+            text=text,
+            case=case,
+            track=True,  # the member's reply to it finds the case
+            reply_markup=inline_keyboard(buttons) if buttons else None,
+        )
+
+    def _ask_rating(self, session: Session, case: Case) -> None:
+        self._tell_member(
+            session,
+            case,
+            texts.MEMBER_RATE.format(number=case.number),
+            buttons=(
+                tuple(
+                    Button(texts.RATING_LABELS[rating.value], f"{CB_RATE}:{case.id}:{key}")
+                    for key, rating in RATINGS.items()
+                ),
+            ),
+        )
+
+    def _supplied_button(self, case: Case) -> tuple[tuple[Button, ...], ...]:
+        return ((Button(texts.BUTTON_SUPPLIED, f"{CB_SUPPLIED}:{case.id}"),),)
+
+    def _to_staff_thread(self, session: Session, case: Case, text: str) -> None:
+        if case.staff_chat_id is None:
+            return
+        enqueue(
+            session=session,
+            chat_id=case.staff_chat_id,
+            text=text,
+            case=case,
+            reply_to_message_id=case.card_message_id
+            or card_message_id(session=session, case=case),
+            track=True,
+        )
+
+    def _illegal(self, case: Case, action: str) -> str:
+        return texts.STAFF_ILLEGAL.format(
+            number=case.number,
+            status=status_label(case),
+            action=texts.STAFF_ACTIONS.get(action, action),
+        )
+
+
+def _by(staffer: StaffMember) -> dict[str, Any]:
+    return {"by": staffer.name}

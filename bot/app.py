@@ -28,7 +28,7 @@ from bot.replies import inline_keyboard
 from bot.services import SERVICES_KEY, Services
 from bot.settings import Settings
 from bot.workdays import CHINA, WorkCalendar
-from handlers import errors, forms, groups, member, staff
+from handlers import errors, forms, groups, member, staff, staff_commands
 from knowledge.forms import load_forms
 from knowledge.router import Router, build_router
 from storage.cases import enqueue, purge_closed_cases
@@ -87,9 +87,11 @@ def build_application(
         casework=casework,
     )
     staff_chats = set(settings.staff_chats())
-    # Order matters: staff chats first (only replies there count), then other groups (only
-    # commands there), then the member's private chat. Errors go to one handler.
+    # Order matters: staff chats first (replies, card buttons, staff commands; only the roster
+    # acts there), then other groups (only commands there), then the member's private chat.
+    # Errors go to one handler.
     staff.register(app, staff_chats)
+    staff_commands.register(app, staff_chats)
     groups.register(app, staff_chats)
     forms.register(app)
     member.register(app)

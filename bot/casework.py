@@ -853,6 +853,33 @@ class Casework:
             )
         return "\n".join(lines)
 
+    def show(self, session: Session, case: Case, chat_id: int, telegram_id: int) -> None:
+        """/case, or a case picked from a list or digest: its card and its history in this
+        chat. In its own chat the card is the case's card (posted now if it waited); in
+        another chat a copy, with working buttons."""
+        self.authorize(session, telegram_id, case, Act.OPEN)
+        history = self.history(session, case)
+        if chat_id == case.staff_chat_id:
+            if case.card_held or case.card_message_id is None:
+                self.post_card(session, case)
+            enqueue(
+                session=session,
+                chat_id=chat_id,
+                text=history,
+                case=case,
+                reply_to_message_id=case.card_message_id,
+            )
+            return
+        copy = self.render_card(session, case, case.staff_chat_id or chat_id)
+        enqueue(
+            session=session,
+            chat_id=chat_id,
+            text=f"{copy.text}\n\n{history}"[:4000],
+            case=case,
+            reply_markup=inline_keyboard(copy.buttons),
+            protect=True,
+        )
+
     # -------------------------------------------------------------- digests
 
     def digest(self, session: Session, chat_id: int, chat_name: str, now: datetime) -> Reply:

@@ -481,3 +481,70 @@ ROSTER_USAGE = (
     "部门：组织部、民主管理部、权益保障部、宣传教育部 或 全部；"
     "角色：handler（经办人）、lead（负责人）、admin（管理员）。"
 )
+
+# ------------------------------------------------------------------ staff commands
+CASES_HEAD = (
+    "<b>案件</b>（{filter}）：共 {count} 件，第 {page}/{pages} 页。点一件查看卡片和办理记录。"
+)
+CASES_NONE = "没有符合条件的案件（{filter}）。"
+CASES_FILTER_DEFAULT = "未办结"
+CASES_UNKNOWN_WORD = (
+    "看不懂“{word}”。可以按状态（已提交、已受理、办理中、待补件、已办结、已驳回、未结、全部）、"
+    "部门、类型（咨询、申请或申请名称）、超期、我的 筛选，例如：/cases 待补件 我的"
+)
+CASES_THOSE = "这些案件"
+BUTTON_PREVIOUS_PAGE = "‹ 上一页"
+BUTTON_NEXT_PAGE = "下一页 ›"
+CASE_USAGE = "用法：/case 编号，例如 /case HD-2026-000123"
+CASE_NOT_FOUND = "没有找到 {number}。"
+SEARCH_USAGE = "用法：/search 编号、姓名或单位，例如 /search 张三"
+SEARCH_HEAD = "“{text}”的搜索结果（{count} 件）："
+SEARCH_NONE = "没有找到与“{text}”有关的案件。"
+STATS = (
+    "<b>统计：{label}</b>（{start} 至 {end}）\n"
+    "案件 {total} 件\n"
+    "按类型：{by_type}\n"
+    "按状态：{by_status}\n"
+    "按部门：{by_department}\n"
+    "受理用时中位数：{to_accept} 个工作日（{accepted} 件）\n"
+    "办结用时中位数：{to_finish} 个工作日（{finished} 件）\n"
+    "当前超期未结：{overdue_open} 件；超过时限才办结：{finished_late} 件\n"
+    "{satisfaction}"
+)
+STATS_SATISFACTION = (
+    "满意度：{rate}（{rated} 件评价：满意 {satisfied}，基本满意 {fair}，不满意 {unsatisfied}）"
+)
+STATS_NO_RATINGS = "满意度：暂无评价"
+STATS_BAD_PERIOD = "看不懂“{period}”。可以写：本周、本月、上月、今年、30天、2026-11 或 2026。"
+STATS_NO_FONT = (
+    "未找到中文字体，图表无法正确显示汉字，所以没有绘制。请在服务器上安装 fonts-noto-cjk "
+    "或 fonts-wqy-microhei（Debian：apt-get install fonts-wqy-microhei）。"
+)
+CHART_TITLE = "每周新案件（按部门）：{label}"
+CHART_X = "周（起始日）"
+CHART_Y = "案件数"
+EXPORT_COLUMNS = (
+    "编号",
+    "类型",
+    "事项",
+    "部门",
+    "状态",
+    "会员",
+    "经办人",
+    "提交时间",
+    "受理时间",
+    "办理时限",
+    "结束时间",
+    "超期",
+    "评价",
+    "评价意见",
+)
+YES = "是"
+NO = "否"
+EXPORT_TITLE = "案件导出"
+EXPORT_FULL_WORDS = {"全量", "完整", "完整信息", "full"}  # /export 全量: admins only
+EXPORT_SENT = "已将 {count} 件案件的导出文件私聊发给您（{masked}）。"
+EXPORT_MASKED = "个人信息已脱敏"
+EXPORT_FULL = "含完整个人信息，请妥善保管"
+EXPORT_CAPTION = "{count} 件案件（{filter}，{masked}），导出于 {when}"
+EXPORT_NONE = "没有符合条件的案件可导出（{filter}）。"

@@ -223,8 +223,10 @@ async def _press(
             svc.engine, lambda s: _view(casework, s, _case(s, case_id), user.id, act)
         )
         return await _send_privately(svc, context, query, user, act, case, found)
+    chat_id = query.message.chat.id if query.message else user.id
     return in_session(
-        svc.engine, lambda s: _act(casework, s, _case(s, case_id), user.id, act, argument)
+        svc.engine,
+        lambda s: _act(casework, s, _case(s, case_id), user.id, act, argument, chat_id),
     )
 
 
@@ -255,6 +257,7 @@ def _act(
     telegram_id: int,
     act: Act,
     argument: str | None,
+    chat_id: int,
 ) -> str | None:
     if act is Act.ACCEPT:
         return casework.accept(session, case, telegram_id)
@@ -263,8 +266,7 @@ def _act(
     if act is Act.REASSIGN and (assignee := callback_number(argument or "")) is not None:
         return casework.reassign(session, case, telegram_id, assignee)
     if act is Act.OPEN:
-        casework.authorize(session, telegram_id, case, act.value)
-        casework.post_card(session, case)
+        casework.show(session, case, chat_id, telegram_id)
         return None
     raise Refusal(texts.BUTTON_EXPIRED)
 

@@ -55,15 +55,30 @@ def _initdb() -> Path | None:
     return found[-1] if found else None
 
 
-def _install_postgres() -> None:
-    """The server from the Debian package, installed by the suite itself where it may."""
+def install_debian_package(package: str) -> None:
+    """A Debian package the suite needs, installed by the suite itself where it may."""
     if os.geteuid() != 0 or shutil.which("apt-get") is None:
         return
     env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
-    install = ["apt-get", "install", "-y", "-q", "--no-install-recommends", "postgresql"]
+    install = ["apt-get", "install", "-y", "-q", "--no-install-recommends", package]
     if subprocess.run(install, env=env, capture_output=True, check=False).returncode != 0:
         subprocess.run(["apt-get", "update", "-q"], env=env, capture_output=True, check=False)
         subprocess.run(install, env=env, capture_output=True, check=False)
+
+
+@pytest.fixture(scope="session")
+def cjk_font() -> str:
+    """A font that draws Chinese, for the /stats chart: the Debian package fonts-wqy-microhei
+    (the README names it), installed by the suite where it may."""
+    from bot.reports import cjk_font as find_font
+
+    family = find_font()
+    if family is None:
+        install_debian_package("fonts-wqy-microhei")
+        family = find_font()
+    if family is None:
+        pytest.skip("no CJK font (Debian package fonts-wqy-microhei) and none can be installed")
+    return family
 
 
 @pytest.fixture(scope="session")
@@ -71,7 +86,7 @@ def postgres_server() -> Iterator[tuple[Path, int]]:
     """A throwaway PostgreSQL cluster on a Unix socket: (socket directory, port)."""
     initdb = _initdb()
     if initdb is None:
-        _install_postgres()
+        install_debian_package("postgresql")
         initdb = _initdb()
     if initdb is None:
         pytest.skip("PostgreSQL (Debian package postgresql) is not installed and cannot be")

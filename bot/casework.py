@@ -306,10 +306,15 @@ class Casework:
             session, case, "accept", actor=Actor.STAFF, actor_id=telegram_id, detail=_by(staffer)
         )
         case.assignee_telegram_id = staffer.telegram_id
+        accepted = (
+            texts.MEMBER_ACCEPTED_CONSULTATION
+            if case.kind is CaseKind.CONSULTATION
+            else texts.MEMBER_ACCEPTED
+        )
         self._tell_member(
             session,
             case,
-            texts.MEMBER_ACCEPTED.format(
+            accepted.format(
                 title=self._title(case), number=case.number, department=self._department(case)
             ),
         )

@@ -111,6 +111,11 @@ def _parser() -> argparse.ArgumentParser:
     listing = roster.add_parser("list", help="everyone on the roster")
     listing.set_defaults(command=_staff, action="list")
 
+    doctor = commands.add_parser(
+        "doctor", help="check settings, database, roster, working calendar and chart font"
+    )
+    doctor.set_defaults(command=_doctor)
+
     misses = commands.add_parser(
         "misses", help="questions the bot could not settle, grouped and counted"
     )
@@ -276,6 +281,31 @@ def _staff(args: argparse.Namespace) -> int:
         done = texts.ROSTER_ADDED if created else texts.ROSTER_UPDATED
         print(done.format(line=roster_line(staffer)))
     return 0
+
+
+def _doctor(args: argparse.Namespace) -> int:
+    from bot import texts
+    from bot.doctor import Level, examine
+    from bot.settings import Settings, SettingsError, StorageSettings, load_settings
+    from storage.models import utcnow
+
+    if (storage := _settings(StorageSettings, "doctor")) is None:
+        return 2
+    settings: Settings | SettingsError
+    try:
+        settings = load_settings(Settings)
+    except SettingsError as error:
+        settings = error
+    findings = examine(storage, settings, utcnow())
+    for finding in findings:
+        print(f"{finding.level.value} {finding.text}")
+    problems = sum(finding.level is Level.PROBLEM for finding in findings)
+    print(
+        texts.DOCTOR_SUMMARY_PROBLEMS.format(count=problems)
+        if problems
+        else texts.DOCTOR_SUMMARY_OK
+    )
+    return 1 if problems else 0
 
 
 def _misses(args: argparse.Namespace) -> int:

@@ -322,10 +322,7 @@ STAFF_ACTIONS = {
     "withdraw": "撤回",
     "reply": "答复",
 }
-STAFF_ACCEPTED = (
-    "{number} 已由 {name} 受理，办理时限至 {due}。会员的联系方式已私聊发给经办人"
-    "（没收到的话，请先私聊机器人并点「开始」，再点「查看完整信息」）。"
-)
+STAFF_ACCEPTED = "{number} 已由 {name} 受理，办理时限至 {due}。会员的联系方式已私聊发给经办人。"
 STAFF_PRIVATE_ACCEPTED = (
     "您已受理 <b>{number}</b>（{title}）。\n会员：{member}\n联系电话：{phone}\n"
     "办理时限：{due} 前。请妥善使用会员信息，勿转发。"
@@ -413,6 +410,9 @@ STAFF_WHO_BOT = "系统"
 MEMBER_ACCEPTED = (
     "您的{title}（<b>{number}</b>）已由{department}受理，正在办理。\n"
     "办理中如需补充材料，我们会在这里通知您；发送 /mycases 可随时查看进度。"
+)
+MEMBER_ACCEPTED_CONSULTATION = (
+    "您的人工咨询（<b>{number}</b>）已由{department}工作人员接手，回复会发到这里，请留意消息。"
 )
 MEMBER_TRANSFERRED = "您的{title}（<b>{number}</b>）已转至{department}办理，请耐心等待。"
 MEMBER_MORE = (
@@ -548,3 +548,23 @@ EXPORT_MASKED = "个人信息已脱敏"
 EXPORT_FULL = "含完整个人信息，请妥善保管"
 EXPORT_CAPTION = "{count} 件案件（{filter}，{masked}），导出于 {when}"
 EXPORT_NONE = "没有符合条件的案件可导出（{filter}）。"
+
+# ------------------------------------------------------------------ union-bot doctor
+DOCTOR_SETTINGS_OK = "设置齐全。"
+DOCTOR_SETTINGS_BAD = "设置有问题：{error}"
+DOCTOR_NO_DEPARTMENT_CHAT = "{department}没有单独的工作群，它的案件发到综合工作群。"
+DOCTOR_DATABASE = "数据库版本：{revision}"
+DOCTOR_DATABASE_EMPTY = (
+    "数据库还没有建表：请运行 union-bot db upgrade（启动机器人时也会自动建表）。"
+)
+DOCTOR_DATABASE_BAD = "数据库打不开（{error}），请检查 UNIONBOT_DATABASE_URL。"
+DOCTOR_ROSTER = "工作人员名单：{count} 人，其中管理员 {admins} 人。"
+DOCTOR_NOBODY = "{department}还没有工作人员，它的案件没人能办理：union-bot staff add …"
+DOCTOR_CALENDAR_OK = "工作日历：已有 {year} 年的节假日和调休安排。"
+DOCTOR_CALENDAR_MISSING = (
+    "工作日历：还没有 {year} 年的节假日安排，暂按周末计算办理时限；"
+    "国务院公布后请升级 chinese-calendar。"
+)
+DOCTOR_FONT_OK = "中文字体：{font}（统计图表可以正常显示汉字）。"
+DOCTOR_SUMMARY_OK = "没有需要处理的问题。"
+DOCTOR_SUMMARY_PROBLEMS = "有 {count} 个问题需要处理。"

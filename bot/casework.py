@@ -35,7 +35,7 @@ from bot.settings import Settings
 from bot.workdays import CHINA, WorkCalendar
 from knowledge.catalogue import Catalogue
 from knowledge.forms import FieldType, Form, display, mask_numbers
-from storage.cases import card_message_id, enqueue, member_of, record_event
+from storage.cases import card_message_id, enqueue, member_of, record_audit, record_event
 from storage.models import (
     FINAL_STATUSES,
     SUPPLEMENT,
@@ -46,7 +46,6 @@ from storage.models import (
     CaseKind,
     CaseStatus,
     Member,
-    OutboxMessage,
     Rating,
     StaffMember,
     StaffRole,
@@ -61,7 +60,9 @@ CB_END_TALK = "talk"  # talk:<case id>
 # A member's texts go to an application's case this long after staff last wrote to them.
 TALK_WINDOW = timedelta(hours=48)
 COMMENT_LIMIT = 500
-HISTORY_LIMIT = 60
+MESSAGE_LIMIT = 3800  # what the bot writes in one message, under Telegram's 4,096
+HISTORY_LIMIT = 40  # events shown by /case: the newest, each text cut to HISTORY_TEXT
+HISTORY_TEXT = 60
 GENERAL_KEY = "g"
 RATINGS = {"1": Rating.SATISFIED, "2": Rating.FAIR, "3": Rating.UNSATISFIED}
 
@@ -129,7 +130,7 @@ _EVENT = {
     "reply": "in_progress",
 }
 # Acts a handler may do only on a case of their own (the assignee's); leads and admins may too.
-ASSIGNEE_ONLY = {"more", "done", "reject"}
+ASSIGNEE_ONLY = {"more", "done", "reject", "close", "transfer"}
 # The staff-chat word for a status a double press finds the case in already.
 _ALREADY = {
     S.ACCEPTED: "受理",
@@ -185,22 +186,22 @@ class Casework:
         case.due_at = self.calendar.deadline(case.created_at, self.time_limit(case))
         if case.kind is CaseKind.CONSULTATION:
             case.talked_at = now
-        case.card_held = self._cards_this_hour(session, case.staff_chat_id, now) >= (
-            self.settings.cards_per_hour
-        )
+        case.card_held = self._cards_this_hour(session, case, now) >= self.settings.cards_per_hour
         session.add(case)
         if not case.card_held:
             self.post_card(session, case)
 
     @staticmethod
-    def _cards_this_hour(session: Session, chat_id: int, now: datetime) -> int:
+    def _cards_this_hour(session: Session, case: Case, now: datetime) -> int:
+        """Cards of the other cases filed in the case's chat in the last hour (a card's later
+        edits are not new messages in the chat)."""
         count = session.exec(
             select(func.count())
-            .select_from(OutboxMessage)
-            .where(OutboxMessage.chat_id == chat_id)
-            .where(col(OutboxMessage.card).is_(True))
-            .where(col(OutboxMessage.edit_message_id).is_(None))
-            .where(OutboxMessage.created_at > now - timedelta(hours=1))
+            .select_from(Case)
+            .where(Case.staff_chat_id == case.staff_chat_id)
+            .where(Case.id != case.id)
+            .where(col(Case.card_held).is_(False))
+            .where(col(Case.created_at) > now - timedelta(hours=1))
         ).one()
         return int(count)
 
@@ -306,6 +307,14 @@ class Casework:
             session, case, "accept", actor=Actor.STAFF, actor_id=telegram_id, detail=_by(staffer)
         )
         case.assignee_telegram_id = staffer.telegram_id
+        self._tell_accepted(session, case)
+        self._brief_caseworker(session, case, staffer)
+        self.update_card(session, case)
+        return texts.STAFF_ACCEPTED.format(
+            number=case.number, name=_e(staffer.name), due=self._due_text(case)
+        )
+
+    def _tell_accepted(self, session: Session, case: Case) -> None:
         accepted = (
             texts.MEMBER_ACCEPTED_CONSULTATION
             if case.kind is CaseKind.CONSULTATION
@@ -317,11 +326,6 @@ class Casework:
             accepted.format(
                 title=self._title(case), number=case.number, department=self._department(case)
             ),
-        )
-        self._brief_caseworker(session, case, staffer)
-        self.update_card(session, case)
-        return texts.STAFF_ACCEPTED.format(
-            number=case.number, name=_e(staffer.name), due=self._due_text(case)
         )
 
     def transfer(
@@ -373,11 +377,13 @@ class Casework:
             number=case.number, department=_e(department or texts.UNKNOWN_DEPARTMENT)
         )
 
-    def reassign(self, session: Session, case: Case, telegram_id: int, assignee_id: int) -> str:
+    def reassign(self, session: Session, case: Case, telegram_id: int, roster_id: int) -> str:
+        """A lead gives the case to someone of its department (`roster_id`: their roster entry;
+        Telegram ids outgrow what button data carries safely)."""
         staffer = self.authorize(session, telegram_id, case, Act.REASSIGN)
         if case.status in FINAL_STATUSES:
             raise Refusal(self._illegal(case, "reassign"))
-        assignee = staff_member(session=session, telegram_id=assignee_id)
+        assignee = session.get(StaffMember, roster_id)
         if assignee is None or not assignee.covers(case.department):
             raise Refusal(texts.STAFF_NOT_ON_ROSTER)
         if case.status is S.OPEN:
@@ -389,6 +395,7 @@ class Casework:
                 actor_id=telegram_id,
                 detail={**_by(staffer), "assignee": assignee.name},
             )
+            self._tell_accepted(session, case)
         record_event(
             session=session,
             case=case,
@@ -428,7 +435,7 @@ class Casework:
                 session,
                 case,
                 texts.STAFF_NOTE_LINE.format(
-                    number=case.number, name=_e(staffer.name), text=_e(words)
+                    number=case.number, name=_e(staffer.name), text=_e(mask_numbers(words))
                 ),
             )
             return texts.STAFF_NOTED.format(number=case.number)
@@ -439,7 +446,7 @@ class Casework:
             case.assignee_telegram_id = staffer.telegram_id
         title, number = self._title(case), case.number
         if act is Act.MORE:
-            case.talked_at = utcnow()
+            case.talked_at = case.waiting_since = utcnow()
             self._tell_member(
                 session,
                 case,
@@ -559,10 +566,9 @@ class Casework:
     def viewed(self, session: Session, case: Case, telegram_id: int, act: Act, count: int) -> None:
         """Each view of a case's files or full data is on its record."""
         staffer = self.staffer(session, telegram_id)
-        record_event(
+        record_audit(
             session=session,
             case=case,
-            actor=Actor.STAFF,
             actor_telegram_id=telegram_id,
             action="viewed_materials" if act is Act.MATERIALS else "viewed_full",
             detail={**_by(staffer), "count": count},
@@ -588,6 +594,16 @@ class Casework:
         ]
         return max(talking, key=lambda c: c.talked_at or c.created_at, default=None)
 
+    @staticmethod
+    def member_turned_to(session: Session, case: Case) -> datetime:
+        """When the member last did something about the case: filed it, wrote or sent a file."""
+        last = session.exec(
+            select(func.max(CaseEvent.at))
+            .where(CaseEvent.case_id == case.id)
+            .where(CaseEvent.actor == Actor.MEMBER)
+        ).one()
+        return last or case.created_at
+
     def member_wrote(self, session: Session, case: Case, text: str) -> Reply:
         """A member's text about a case: to the case's thread in the staff chat."""
         relay_to_staff(session=session, case=case, text=text)
@@ -607,7 +623,9 @@ class Casework:
             ((Button(texts.BUTTON_END_TALK, f"{CB_END_TALK}:{case.id}"),),),
         )
 
-    def member_sent_file(self, session: Session, case: Case, attachment: Attachment) -> Reply:
+    def member_sent_file(
+        self, session: Session, case: Case, attachment: Attachment, caption: str | None = None
+    ) -> Reply:
         """A photo or file for a case: kept with it; staff are told, and see it on request."""
         attachment.case_id = case.id
         attachment.field_id = SUPPLEMENT
@@ -619,14 +637,13 @@ class Casework:
             case=case,
             actor=Actor.MEMBER,
             action="member_file",
-            detail={"kind": attachment.kind},
+            detail={"kind": attachment.kind, "text": caption},
         )
         what = texts.STAFF_FILE_PHOTO if attachment.kind == "photo" else texts.STAFF_FILE_DOCUMENT
-        self._to_staff_thread(
-            session,
-            case,
-            texts.STAFF_MEMBER_FILE.format(number=case.number, what=what, count=count),
-        )
+        notice = texts.STAFF_MEMBER_FILE.format(number=case.number, what=what, count=count)
+        if caption:
+            notice += "\n" + texts.STAFF_FILE_CAPTION.format(caption=_e(mask_numbers(caption)))
+        self._to_staff_thread(session, case, notice, relay=True)
         case.talked_at = utcnow()
         self.update_card(session, case)  # the attachment count and 查看材料
         if case.status is S.WAITING_MEMBER:
@@ -636,11 +653,24 @@ class Casework:
         return Reply(texts.MEMBER_CASE_RELAYED.format(number=case.number))
 
     def supplied(self, session: Session, case: Case, member: Member) -> Reply:
-        """补齐了: back to staff."""
-        try:
-            self._move(session, case, "supplied", actor=Actor.MEMBER, actor_id=member.telegram_id)
-        except Refusal:
-            return Reply(texts.MEMBER_SUPPLIED.format(number=case.number))
+        """补齐了: back to staff, the days spent waiting added to the deadline."""
+        if case.status is not S.WAITING_MEMBER:
+            if case.status.is_final:
+                return Reply(texts.MEMBER_CASE_ENDED.format(number=case.number))
+            if case.status is S.IN_PROGRESS:  # pressed twice
+                return Reply(texts.MEMBER_SUPPLIED.format(number=case.number))
+            return Reply(texts.MEMBER_SUPPLY_NOT_NEEDED.format(number=case.number))
+        self._move(session, case, "supplied", actor=Actor.MEMBER, actor_id=member.telegram_id)
+        now = utcnow()
+        if case.waiting_since is not None and case.due_at is not None:
+            waited = max(self.calendar.workdays_left(case.waiting_since, now), 0)
+            if waited:
+                last = self.calendar.add_workdays(case.due_at.astimezone(CHINA).date(), waited)
+                case.due_at = self.calendar.deadline(
+                    datetime.combine(last, datetime.min.time(), CHINA), 0
+                )
+        case.waiting_since = None
+        case.talked_at = None  # the member's next words are questions again
         self._to_staff_thread(
             session, case, texts.STAFF_MEMBER_SUPPLIED.format(number=case.number)
         )
@@ -648,10 +678,14 @@ class Casework:
         return Reply(texts.MEMBER_SUPPLIED.format(number=case.number))
 
     def stop_talking(self, session: Session, case: Case) -> Reply:
-        """The member's texts are not for staff: routed as questions again."""
-        if case.kind is CaseKind.APPLICATION and case.status is not S.WAITING_MEMBER:
-            case.talked_at = None
-            session.add(case)
+        """The member's texts are not for staff: routed as questions again (a consultation
+        has its own end; materials can still be sent as replies to the 补件 message)."""
+        if case.kind is CaseKind.CONSULTATION:
+            return Reply(texts.MEMBER_TALK_ENDED)
+        case.talked_at = None
+        session.add(case)
+        if case.status is S.WAITING_MEMBER:
+            return Reply(texts.MEMBER_TALK_ENDED_WAITING)
         return Reply(texts.MEMBER_TALK_ENDED)
 
     def withdraw(self, session: Session, case: Case, member: Member) -> None:
@@ -749,7 +783,9 @@ class Casework:
         if case.rating is not None:
             rating = texts.RATING_LABELS[case.rating.value]
             lines.append(
-                texts.CARD_RATING_COMMENT.format(rating=rating, comment=_e(case.rating_comment))
+                texts.CARD_RATING_COMMENT.format(
+                    rating=rating, comment=_e(mask_numbers(case.rating_comment))
+                )
                 if case.rating_comment
                 else texts.CARD_RATING.format(rating=rating)
             )
@@ -828,8 +864,7 @@ class Casework:
                 )
             )
         rows = [
-            (Button(s.name, f"{CB}:{case.id}:{Act.REASSIGN.value}:{s.telegram_id}"),)
-            for s in people[:30]
+            (Button(s.name, f"{CB}:{case.id}:{Act.REASSIGN.value}:{s.id}"),) for s in people[:30]
         ]
         rows.append((Button(texts.BUTTON_CANCEL_PICK, f"{CB}:{case.id}:{Act.BACK.value}"),))
         return tuple(rows)
@@ -840,11 +875,14 @@ class Casework:
             select(CaseEvent).where(CaseEvent.case_id == case.id).order_by(col(CaseEvent.id))
         ).all()
         lines = [texts.STAFF_HISTORY_HEAD.format(number=case.number)]
-        for event in [e for e in events if e.action != "listed"][-HISTORY_LIMIT:]:
+        shown = [e for e in events if e.action != "listed"]
+        if len(shown) > HISTORY_LIMIT:
+            lines.append(texts.STAFF_HISTORY_EARLIER.format(count=len(shown) - HISTORY_LIMIT))
+        for event in shown[-HISTORY_LIMIT:]:
             detail = event.detail or {}
             template = texts.STAFF_HISTORY_ACTIONS.get(event.action, event.action)
             what = template.format(
-                text=_e(mask_numbers(str(detail.get("text") or ""))[:200]),
+                text=_e(mask_numbers(str(detail.get("text") or ""))[:HISTORY_TEXT]),
                 department=_e(detail.get("department") or ""),
                 assignee=_e(detail.get("assignee") or ""),
                 rating=texts.RATING_LABELS.get(str(detail.get("rating")), ""),
@@ -856,7 +894,7 @@ class Casework:
             lines.append(
                 texts.STAFF_HISTORY_LINE.format(when=local_minute(event.at), who=who, what=what)
             )
-        return "\n".join(lines)
+        return "\n".join(lines)[:MESSAGE_LIMIT]
 
     def show(self, session: Session, case: Case, chat_id: int, telegram_id: int) -> None:
         """/case, or a case picked from a list or digest: its card and its history in this
@@ -879,7 +917,7 @@ class Casework:
         enqueue(
             session=session,
             chat_id=chat_id,
-            text=f"{copy.text}\n\n{history}"[:4000],
+            text=f"{copy.text}\n\n{history}"[:MESSAGE_LIMIT],
             case=case,
             reply_markup=inline_keyboard(copy.buttons),
             protect=True,
@@ -1016,12 +1054,15 @@ class Casework:
         return local_date(case.due_at) if case.due_at else "—"
 
     def _due_line(self, case: Case, now: datetime) -> str:
+        """The deadline as a date (a card is not re-rendered every day, so no countdown);
+        overdue when it is rendered after it."""
         assert case.due_at is not None
-        left = self.calendar.workdays_left(now, case.due_at)
-        if left < 0 or (left == 0 and now > case.due_at):
-            return texts.CARD_OVERDUE.format(days=max(-left, 1))
-        when = texts.CARD_DUE_TODAY if left == 0 else texts.CARD_DUE_LEFT.format(days=left)
-        return texts.CARD_DUE.format(date=local_date(case.due_at), left=when)
+        if now > case.due_at:
+            days = max(-self.calendar.workdays_left(now, case.due_at), 1)
+            return texts.CARD_OVERDUE.format(date=local_date(case.due_at), days=days)
+        if case.status is S.WAITING_MEMBER:
+            return texts.CARD_DUE_PAUSED.format(date=local_date(case.due_at))
+        return texts.CARD_DUE.format(date=local_date(case.due_at), days=self.time_limit(case))
 
     @staticmethod
     def _anonymous(case: Case) -> bool:
@@ -1101,7 +1142,11 @@ class Casework:
     def _supplied_button(self, case: Case) -> tuple[tuple[Button, ...], ...]:
         return ((Button(texts.BUTTON_SUPPLIED, f"{CB_SUPPLIED}:{case.id}"),),)
 
-    def _to_staff_thread(self, session: Session, case: Case, text: str) -> None:
+    def _to_staff_thread(
+        self, session: Session, case: Case, text: str, *, relay: bool = False
+    ) -> None:
+        """A line under the case's card. Only what the member sent is a relay target (staff
+        reply to it to answer them); the bot's own notices, and notes, are not."""
         if case.staff_chat_id is None:
             return
         enqueue(
@@ -1111,7 +1156,7 @@ class Casework:
             case=case,
             reply_to_message_id=case.card_message_id
             or card_message_id(session=session, case=case),
-            track=True,
+            track=relay,
         )
 
     def _illegal(self, case: Case, action: str) -> str:

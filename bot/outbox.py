@@ -153,11 +153,17 @@ class Postman:
             self._fail(message, error, blocked=False)
             return 0
         except TelegramError as error:  # network errors, timeouts, 5xx
-            backoff = min(self.retry * (2 ** min(message.attempts, 10)), MAX_BACKOFF)
-            self._retry(message, error, backoff)
+            self._retry(message, error, self._backoff(message))
+            return 0
+        except Exception as error:  # a bug or a database error: this message waits, not all
+            log.exception("outbox %s could not be sent", message.id)
+            self._retry(message, error, self._backoff(message))
             return 0
         self._done(message, message_id, new_card=message.card and new_card)
         return 1
+
+    def _backoff(self, message: OutboxMessage) -> timedelta:
+        return min(self.retry * (2 ** min(message.attempts, 10)), MAX_BACKOFF)
 
     async def _send_card(self, bot: Bot, message: OutboxMessage) -> tuple[int, bool]:
         """Send the case's card, or edit the one already there: (its message id, whether new).
@@ -271,7 +277,16 @@ class Postman:
             member = session.exec(select(Member).where(Member.chat_id == stored.chat_id)).first()
             case = session.get(Case, stored.case_id) if stored.case_id is not None else None
             if stored.chat_id < 0:  # a staff chat
-                self._reroute(session, stored, case)
+                if _chat_refuses(error):
+                    self._reroute(session, stored, case)
+                elif case is not None:  # this one message: the chat is fine
+                    record_event(
+                        session=session,
+                        case=case,
+                        actor=Actor.BOT,
+                        action="undeliverable",
+                        detail={"chat": stored.chat_id, "error": stored.last_error},
+                    )
                 return
             if stored.protect or member is None:  # a staffer's private chat
                 self._unreachable_staffer(session, stored, case)
@@ -340,6 +355,7 @@ class Postman:
                     (stored.file_kind or "document", stored.file_id) if stored.file_id else None
                 ),
                 card=stored.card,
+                protect=stored.protect,
             )
             if case is not None and case.staff_chat_id == stored.chat_id:
                 case.staff_chat_id = self.fallback_chat
@@ -360,6 +376,17 @@ class Postman:
                 action="undeliverable",
                 detail={"chat": stored.chat_id, "error": stored.last_error},
             )
+
+
+# What a staff chat answers when the bot cannot post there at all (removed, no rights, a
+# wrong id), as against a refusal of one message (too long, bad markup).
+_CHAT_REFUSALS = ("chat not found", "not enough rights", "have no rights", "not a member")
+
+
+def _chat_refuses(error: TelegramError) -> bool:
+    return isinstance(error, Forbidden) or any(
+        phrase in error.message.lower() for phrase in _CHAT_REFUSALS
+    )
 
 
 def _seconds(value: float | timedelta) -> float:

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 import statistics
 from collections import Counter
 from collections.abc import Iterable, Sequence
@@ -277,17 +278,15 @@ def parse_period(words: Sequence[str], now: datetime) -> tuple[datetime, datetim
         return day(start), day(first), word
     if word in ("今年", "本年"):
         return day(today.replace(month=1, day=1)), now, word
-    if word.endswith(("天", "日")) and word[:-1].isdigit() and 0 < int(word[:-1]) <= 3660:
-        return day(today - timedelta(days=int(word[:-1]) - 1)), now, f"近{word}"
-    try:
-        if len(word) == 7 and word[4] == "-":
-            start_day = date(int(word[:4]), int(word[5:]), 1)
-            following = (start_day + timedelta(days=32)).replace(day=1)
-            return day(start_day), day(following), word
-        if len(word) == 4 and word.isdigit():
-            return day(date(int(word), 1, 1)), day(date(int(word) + 1, 1, 1)), word
-    except ValueError:
-        pass
+    if (days := re.fullmatch(r"([0-9]{1,4})[天日]", word)) and 0 < int(days[1]) <= 3660:
+        return day(today - timedelta(days=int(days[1]) - 1)), now, f"近{word}"
+    month = re.fullmatch(r"(20[0-9]{2})-([0-9]{1,2})", word)
+    if month and 1 <= int(month[2]) <= 12:
+        start_day = date(int(month[1]), int(month[2]), 1)
+        following = (start_day + timedelta(days=32)).replace(day=1)
+        return day(start_day), day(following), word
+    if re.fullmatch(r"20[0-9]{2}", word):
+        return day(date(int(word), 1, 1)), day(date(int(word) + 1, 1, 1)), word
     raise FilterError(texts.STATS_BAD_PERIOD.format(period=_e(word)))
 
 
@@ -503,11 +502,17 @@ def export_rows(
                 local_minute_full(case.closed_at),
                 texts.YES if is_overdue(case, now) else texts.NO,
                 texts.RATING_LABELS.get(case.rating.value, "") if case.rating else "",
-                case.rating_comment or "",
+                (case.rating_comment if full else mask_numbers(case.rating_comment or "")) or "",
                 *(by_label.get(label, "") for label in labels),
             ]
         )
-    return header, rows
+    return header, [[_inert(value) for value in row] for row in rows]
+
+
+def _inert(value: str) -> str:
+    """A cell a spreadsheet shows as text: members write names and answers, and a leading
+    = + - @ would make Excel run it as a formula."""
+    return "'" + value if value[:1] in ("=", "+", "-", "@", "\t", "\r") else value
 
 
 def local_minute_full(moment: datetime | None) -> str:

@@ -101,7 +101,9 @@ HANDOFF_CANCELLED = "好的，已取消转人工。"
 FORM_PAUSED = "您的《{title}》草稿已保存，发送 /apply 可继续填写。"
 HANDOFF_NONE_OPEN = "您当前没有进行中的人工咨询。"
 HANDOFF_CLOSED_BY_STAFF = "工作人员已结束人工咨询 {number}。感谢您的咨询，还有问题随时问我。"
-STAFF_REPLY = "<b>{union}工作人员回复</b>（{number}）：\n{text}"
+STAFF_REPLY = (
+    "<b>{union}工作人员回复</b>（{number}）：\n{text}\n\n<i>“回复”本消息即可答复工作人员。</i>"
+)
 STAFF_MEDIA_REPLY = "<b>{union}工作人员</b>给您发来了附件（{number}）。"
 
 STAFF_CARD = (
@@ -269,10 +271,9 @@ CARD_DEPARTMENT = "部门：{department}"
 CARD_MEMBER = "会员：{member}"
 CARD_ASSIGNEE = "经办人：{name}"
 CARD_UNASSIGNED = "经办人：待受理"
-CARD_DUE = "时限：{date} 前（{left}）"
-CARD_DUE_LEFT = "还剩 {days} 个工作日"
-CARD_DUE_TODAY = "今天到期"
-CARD_OVERDUE = "⚠️ 已超期 {days} 个工作日"
+CARD_DUE = "时限：{date} 前（{days} 个工作日）"
+CARD_DUE_PAUSED = "时限：{date} 前（等待会员补件，暂停计时）"
+CARD_OVERDUE = "⚠️ 时限 {date}，已超期 {days} 个工作日"
 CARD_CLOSED_AT = "结束：{when}"
 CARD_RATING = "评价：{rating}"
 CARD_RATING_COMMENT = "评价：{rating}（{comment}）"
@@ -372,6 +373,7 @@ STAFF_MEMBER_SUPPLIED = "<b>{number}</b> 会员已补齐材料，请继续办理
 STAFF_MEMBER_FILE = (
     "<b>{number}</b> 会员发来了{what}（共 {count} 个附件，点卡片上的「查看材料」查看）。"
 )
+STAFF_FILE_CAPTION = "会员说明：{caption}"
 STAFF_FILE_PHOTO = "一张照片"
 STAFF_FILE_DOCUMENT = "一个文件"
 STAFF_MEMBER_RATED = "<b>{number}</b> 会员评价：{rating}"
@@ -380,6 +382,7 @@ STAFF_PRIVATE_UNREACHABLE = (
 )
 STAFF_HISTORY_HEAD = "<b>{number}</b> 办理记录："
 STAFF_HISTORY_LINE = "{when} {who}：{what}"
+STAFF_HISTORY_EARLIER = "（更早的 {count} 条记录略）"
 STAFF_HISTORY_ACTIONS = {
     "filed": "提交",
     "accepted": "受理",
@@ -443,6 +446,11 @@ MEMBER_CASE_ENDED = "{number} 已经结束。如有新的问题，请直接提�
 MEMBER_CASE_RELAYED = "已转给经办工作人员（{number}）。"
 BUTTON_END_TALK = "不是给工作人员的"
 MEMBER_TALK_ENDED = "好的，您接下来的消息我会直接回答。请重新发送您的问题。"
+MEMBER_TALK_ENDED_WAITING = (
+    "好的，您接下来的消息我会直接回答。还要补充材料的话，请“回复”那条补件通知发送，"
+    "发完后点「补齐了」。"
+)
+MEMBER_SUPPLY_NOT_NEEDED = "{number} 目前不需要补充材料，有需要时工作人员会在这里通知您。"
 CASE_TITLE_CONSULTATION = "人工咨询"
 CASE_TITLE_APPLICATION = "《{title}》"
 

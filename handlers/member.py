@@ -27,7 +27,7 @@ from storage.models import Attachment, Case, Draft, Member, MissReason, utcnow
 PRIVATE = filters.ChatType.PRIVATE
 FORM_BUTTONS = {"apply", "fm", "cases", "case", "wd", "wdok", "prof"}
 CASE_BUTTONS = {CB_RATE, CB_SUPPLIED, CB_END_TALK}
-COMMENT_FRESH = timedelta(hours=2)  # a text after a rating is its comment for this long
+COMMENT_FRESH = timedelta(minutes=10)  # a text after a rating may be its comment this long
 # What members may send as material for a case (the forms say the same for their uploads).
 CASE_FILE_TYPES = {"image/jpeg", "image/png", "application/pdf"}
 HUMAN_INTENT = "human"  # the lexicon's small-talk intent for 转人工
@@ -119,8 +119,9 @@ async def text(update: Update, context: Context) -> None:
 def _focus(
     svc: Services, session: Session, member: Member, message: Message
 ) -> Draft | Case | None:
-    """What the member's message is for: the case whose message they reply to, or else the
-    form or the case (a consultation, materials asked for, staff's question) touched last."""
+    """What the member's message is for: the case whose message they reply to; else the form
+    or the case they are talking to staff about, whichever the member turned to last (their
+    own doing: a staff message must not take a form over)."""
     replied = message.reply_to_message
     if replied is not None:
         case = case_for_reply(
@@ -131,16 +132,31 @@ def _focus(
     draft = svc.applications.active_draft(session, member)
     case = svc.casework.member_focus(session, member, utcnow())
     if draft is not None and case is not None:
-        return draft if draft.updated_at >= (case.talked_at or case.created_at) else case
+        return draft if draft.updated_at >= svc.casework.member_turned_to(session, case) else case
     return draft or case
 
 
-def _comment_case(session: Session, member: Member) -> Case | None:
-    """The case the member just rated, while their next text is its comment."""
+def _comment_case(
+    svc: Services, session: Session, member: Member, message: Message, text: str
+) -> Case | None:
+    """The case the member just rated, when this text is its comment: soon after the rating,
+    and not a question the bot can answer, a form's answer or a reply about something else."""
     if member.awaiting_comment_case is None:
         return None
     case = session.get(Case, member.awaiting_comment_case)
-    if case is None or case.rated_at is None or utcnow() - case.rated_at > COMMENT_FRESH:
+    route = svc.router.route(text)
+    question = route.topic == HUMAN_INTENT or (
+        route.duty is not None and route.score >= svc.settings.confident_score
+    )
+    if (
+        case is None
+        or case.rated_at is None
+        or utcnow() - case.rated_at > COMMENT_FRESH
+        or question
+        or member.awaiting_handoff
+        or message.reply_to_message is not None
+        or svc.applications.active_draft(session, member) is not None
+    ):
         member.awaiting_comment_case = None
         session.add(member)
         return None
@@ -151,7 +167,7 @@ def _on_text(
     svc: Services, session: Session, user: User, message: Message, question: str
 ) -> Reply:
     member = touch_member(session=session, telegram_id=user.id, chat_id=message.chat_id)
-    if (rated := _comment_case(session, member)) is not None:
+    if (rated := _comment_case(svc, session, member, message, question)) is not None:
         return svc.casework.comment(session, rated, member, question)
     focus = None if member.awaiting_handoff else _focus(svc, session, member, message)
     if member.awaiting_handoff:
@@ -236,7 +252,7 @@ async def _case_file(svc: Services, context: Context, message: Message, case: Ca
             sha256=digest,
             path=relative,
         )
-        return svc.casework.member_sent_file(session, current, attachment)
+        return svc.casework.member_sent_file(session, current, attachment, message.caption)
 
     return in_session(svc.engine, store)
 
@@ -315,23 +331,26 @@ async def human_command(update: Update, context: Context) -> None:
 async def _end(svc: Services, user: User, chat_id: int, *, forms_too: bool = False) -> Reply:
     """/cancel: stop what the member is doing now: a form, a 转人工 not yet asked, or a
     consultation (the one touched last when there are both)."""
-    with session_scope(svc.engine) as session:
-        member = touch_member(session=session, telegram_id=user.id, chat_id=chat_id)
-        if member.awaiting_handoff:
-            member.awaiting_handoff = False
-            member.handoff_duty = None
-            session.add(member)
-            if forms_too:
-                return Reply(texts.HANDOFF_CANCELLED)
-        focus = svc.applications.active_draft(session, member)
-        if forms_too and isinstance(focus, Draft):
-            return svc.applications.discard(session, focus)
-        case = open_consultation(session=session, member=member)
-        if case is None or not end_consultation(
-            session=session, casework=svc.casework, case=case, member=member
-        ):
-            return Reply(texts.HANDOFF_NONE_OPEN)
-        return Reply(texts.HANDOFF_ENDED.format(number=case.number))
+    return in_session(svc.engine, lambda session: _end_now(svc, session, user, chat_id, forms_too))
+
+
+def _end_now(svc: Services, session: Session, user: User, chat_id: int, forms_too: bool) -> Reply:
+    member = touch_member(session=session, telegram_id=user.id, chat_id=chat_id)
+    if member.awaiting_handoff:
+        member.awaiting_handoff = False
+        member.handoff_duty = None
+        session.add(member)
+        if forms_too:
+            return Reply(texts.HANDOFF_CANCELLED)
+    focus = svc.applications.active_draft(session, member)
+    if forms_too and isinstance(focus, Draft):
+        return svc.applications.discard(session, focus)
+    case = open_consultation(session=session, member=member)
+    if case is None or not end_consultation(
+        session=session, casework=svc.casework, case=case, member=member
+    ):
+        return Reply(texts.HANDOFF_NONE_OPEN)
+    return Reply(texts.HANDOFF_ENDED.format(number=case.number))
 
 
 async def cancel(update: Update, context: Context) -> None:

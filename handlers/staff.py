@@ -312,30 +312,17 @@ async def _send_privately(
     case: Case,
     found: list[Attachment] | str,
 ) -> str:
-    """查看材料 / 查看完整信息: to the staffer's private chat, protected, and logged on the case.
-    A staffer who never started the bot privately is told in the group how to."""
+    """查看材料 / 查看完整信息: to the staffer's private chat, protected, and recorded on the case
+    as soon as the first message reached them. A staffer who never started the bot privately
+    is told in the group how to."""
     bot = context.bot
+    head = (
+        found
+        if isinstance(found, str)
+        else texts.STAFF_PRIVATE_MATERIALS_HEAD.format(number=case.number, count=len(found))
+    )
     try:
-        if isinstance(found, str):
-            await bot.send_message(user.id, found, parse_mode=ParseMode.HTML, protect_content=True)
-            count, toast = 1, texts.STAFF_FULL_SENT
-        else:
-            await bot.send_message(
-                user.id,
-                texts.STAFF_PRIVATE_MATERIALS_HEAD.format(number=case.number, count=len(found)),
-                parse_mode=ParseMode.HTML,
-                protect_content=True,
-            )
-            for index, attachment in enumerate(found, 1):
-                send = bot.send_photo if attachment.kind == "photo" else bot.send_document
-                await send(
-                    user.id,
-                    attachment.telegram_file_id,
-                    caption=svc.casework.attachment_caption(case, attachment, index, len(found)),
-                    parse_mode=ParseMode.HTML,
-                    protect_content=True,
-                )
-            count, toast = len(found), texts.STAFF_MATERIALS_SENT.format(count=len(found))
+        await bot.send_message(user.id, head, parse_mode=ParseMode.HTML, protect_content=True)
     except (Forbidden, BadRequest) as error:
         if isinstance(error, BadRequest) and "chat not found" not in error.message.lower():
             raise
@@ -350,7 +337,19 @@ async def _send_privately(
             reply_markup=InlineKeyboardMarkup([[start]]),
         )
         return texts.STAFF_START_PRIVATE_SHORT
+    count = 1 if isinstance(found, str) else len(found)
     in_session(
         svc.engine, lambda s: svc.casework.viewed(s, _case(s, case.id or 0), user.id, act, count)
     )
-    return toast
+    if isinstance(found, str):
+        return texts.STAFF_FULL_SENT
+    for index, attachment in enumerate(found, 1):
+        send = bot.send_photo if attachment.kind == "photo" else bot.send_document
+        await send(
+            user.id,
+            attachment.telegram_file_id,
+            caption=svc.casework.attachment_caption(case, attachment, index, len(found)),
+            parse_mode=ParseMode.HTML,
+            protect_content=True,
+        )
+    return texts.STAFF_MATERIALS_SENT.format(count=len(found))

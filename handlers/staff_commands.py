@@ -3,9 +3,10 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Sequence
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 from telegram import (
     InlineKeyboardButton,
     InlineKeyboardMarkup,
@@ -14,12 +15,12 @@ from telegram import (
     Update,
     User,
 )
-from telegram.error import BadRequest, Forbidden, TelegramError
+from telegram.error import BadRequest, Forbidden
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler, filters
 
 from bot import reports, texts
 from bot.casework import CB, Act, Casework, Refusal, local_minute
-from bot.replies import Button, Reply, escape
+from bot.replies import Button, Reply, callback_number, escape
 from bot.roster import (
     RosterError,
     parse_department,
@@ -31,9 +32,9 @@ from bot.roster import (
 from bot.services import Context, Services, services
 from handlers.common import answer_query, edit, send
 from handlers.staff import anonymous
-from storage.cases import record_event
+from storage.cases import record_audit
 from storage.db import in_session, session_scope
-from storage.models import Actor, Case, StaffMember, StaffRole, utcnow
+from storage.models import Case, StaffMember, StaffRole, utcnow
 from storage.staff import add_staff, remove_staff, roster
 
 CB_LIST = "sl"  # sl:<page>:<filter code>
@@ -101,7 +102,7 @@ async def list_page(update: Update, context: Context) -> None:
     except (Refusal, reports.FilterError) as error:
         await answer_query(query, error.text if isinstance(error, Refusal) else str(error))
         return
-    page = int(page_text) if page_text.isdigit() else 1
+    page = callback_number(page_text) or 1
     await answer_query(query)
     await edit(query, _page(svc, staffer, wanted, page, texts.CASES_FILTER_DEFAULT))
 
@@ -247,36 +248,33 @@ async def export_command(update: Update, context: Context) -> None:
         (reports.to_xlsx(header, rows, texts.EXPORT_TITLE), f"cases-{stamp}.xlsx"),
         (reports.to_csv(header, rows), f"cases-{stamp}.csv"),
     )
-    try:
-        for content, name in files:
+    for index, (content, name) in enumerate(files):
+        try:
             await context.bot.send_document(
                 user.id, InputFile(content, filename=name), caption=caption
             )
-    except (Forbidden, BadRequest) as error:
-        if isinstance(error, BadRequest) and "chat not found" not in error.message.lower():
-            raise
-        await _start_privately(message, user, context)
-        return
-    except TelegramError:
-        await message.reply_html(texts.ERROR)
-        return
-    _log_export(svc, [c.id for c in cases if c.id is not None], staffer, full)
+        except (Forbidden, BadRequest) as error:
+            if isinstance(error, BadRequest) and "chat not found" not in error.message.lower():
+                raise
+            await _start_privately(message, user, context)
+            return
+        if index == 0:  # the data has left: on the record, whatever happens next
+            _log_export(svc, [c.id for c in cases if c.id is not None], staffer, full)
     await message.reply_html(texts.EXPORT_SENT.format(count=len(cases), masked=masked))
 
 
 def _log_export(svc: Services, case_ids: Sequence[int], staffer: StaffMember, full: bool) -> None:
-    with session_scope(svc.engine) as session:
-        for case_id in case_ids:
-            case = session.get(Case, case_id)
-            if case is not None:
-                record_event(
-                    session=session,
-                    case=case,
-                    actor=Actor.STAFF,
-                    actor_telegram_id=staffer.telegram_id,
-                    action="exported",
-                    detail={"by": staffer.name, "full": full},
-                )
+    def log(session: Session) -> None:
+        for case in session.exec(select(Case).where(col(Case.id).in_(case_ids))).all():
+            record_audit(
+                session=session,
+                case=case,
+                actor_telegram_id=staffer.telegram_id,
+                action="exported",
+                detail={"by": staffer.name, "full": full},
+            )
+
+    in_session(svc.engine, log)
 
 
 async def _start_privately(message: Message, user: User, context: Context) -> None:
@@ -311,7 +309,7 @@ def _roster_change(session: Session, casework: Casework, args: list[str]) -> str
     if not args:
         return roster_text(roster(session=session))
     action, rest = args[0].lower(), args[1:]
-    telegram_id = int(rest[0]) if rest and rest[0].lstrip("-").isdigit() else None
+    telegram_id = int(rest[0]) if rest and re.fullmatch(r"[0-9]{1,15}", rest[0]) else None
     if action in ("remove", "删除", "移出") and telegram_id is not None and len(rest) == 1:
         others = [s for s in roster(session=session) if s.telegram_id != telegram_id]
         if not any(s.role is StaffRole.ADMIN for s in others):

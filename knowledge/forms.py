@@ -919,7 +919,8 @@ def display(field: FormField, value: Any, *, masked: bool = False) -> str:
             return mask_phone(str(value)) if masked else format_phone(str(value))
         case FieldType.CARD_NUMBER:
             return mask_card_number(str(value)) if masked else str(value)
-    return str(value)
+    # Free text: a number typed into it (a phone, an ID) is masked too.
+    return mask_numbers(str(value)) if masked else str(value)
 
 
 def mask_card_number(value: str) -> str:

@@ -69,6 +69,27 @@ def record_event(
     return event
 
 
+def record_audit(
+    *,
+    session: Session,
+    case: Case,
+    actor_telegram_id: int,
+    action: str,
+    detail: dict[str, Any] | None = None,
+) -> None:
+    """A staffer looked at or exported a case: on its record, without changing the case."""
+    assert case.id is not None
+    session.add(
+        CaseEvent(
+            case_id=case.id,
+            actor=Actor.STAFF,
+            actor_telegram_id=actor_telegram_id,
+            action=action,
+            detail=detail or {},
+        )
+    )
+
+
 def enqueue(
     *,
     session: Session,
@@ -263,6 +284,8 @@ def purge_closed_cases(*, session: Session, now: datetime, keep: timedelta) -> i
     for case in cases:
         case.answers = None
         case.subject = PURGED_SUBJECT
+        case.member_label = None
+        case.rating_comment = None
         session.add(case)
         for attachment in session.exec(select(Attachment).where(Attachment.case_id == case.id)):
             session.delete(attachment)  # the file goes with the next orphan sweep

@@ -153,6 +153,8 @@ class Case(CaseBase, table=True):
     assignee_telegram_id: int | None = Field(default=None, sa_column=Column(BigInteger))
     accepted_at: datetime | None = None
     due_at: datetime | None = None
+    # 待补件 since: the deadline does not run while the member is asked for materials.
+    waiting_since: datetime | None = None
     # The last message between the member and staff: the member's texts go to the case for a
     # while after it.
     talked_at: datetime | None = None

@@ -174,7 +174,7 @@ async def test_staff_lines_go_where_a_staffer_would_put_them(
         await chat.handle("staff: 您好")
         reply = _staff_message(fake, rights, staffer)
         assert reply["reply_to_message"]["message_id"] != prompt["message_id"]
-        assert fake.bot_messages(chat.member.id)[-1]["text"].endswith("您好")
+        assert "：\n您好\n" in fake.bot_messages(chat.member.id)[-1]["text"]
 
         # 查看完整信息 reaches the staffer's private chat, shown under its own label.
         await chat.handle("staff: 查看完整信息")

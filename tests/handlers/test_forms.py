@@ -750,6 +750,7 @@ async def test_closed_cases_lose_their_content_after_the_keeping_time(harness: H
     with Session(harness.engine) as session:
         case = session.exec(select(Case)).one()
         assert case.answers is None and case.number == number
+        assert case.member_label is None and case.rating_comment is None
         assert session.exec(select(Attachment)).all() == []
         events = session.exec(select(CaseEvent).where(CaseEvent.case_id == case.id)).all()
         assert all(not e.detail for e in events) and events[-1].action == "purged"

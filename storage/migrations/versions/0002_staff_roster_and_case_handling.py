@@ -76,6 +76,9 @@ def upgrade() -> None:
             sa.Column("due_at", sqlmodel.sql.sqltypes.UTCDateTime(), nullable=True)
         )
         batch_op.add_column(
+            sa.Column("waiting_since", sqlmodel.sql.sqltypes.UTCDateTime(), nullable=True)
+        )
+        batch_op.add_column(
             sa.Column("talked_at", sqlmodel.sql.sqltypes.UTCDateTime(), nullable=True)
         )
         batch_op.add_column(sa.Column("rating", RATING, nullable=True))
@@ -99,7 +102,8 @@ def upgrade() -> None:
         )
 
     # Cases filed before: their card is the first message sent for them in their staff chat,
-    # and an open consultation was last talked about when it last changed.
+    # and a consultation was last talked about when it last changed (an application was not
+    # talked about: the member's texts are questions for the bot).
     op.execute(
         """
         UPDATE "case" SET card_message_id = (
@@ -108,7 +112,7 @@ def upgrade() -> None:
         )
         """
     )
-    op.execute("""UPDATE "case" SET talked_at = updated_at""")
+    op.execute("""UPDATE "case" SET talked_at = updated_at WHERE kind = 'CONSULTATION'""")
 
 
 def downgrade() -> None:
@@ -125,6 +129,7 @@ def downgrade() -> None:
         batch_op.drop_column("rating_comment")
         batch_op.drop_column("rating")
         batch_op.drop_column("talked_at")
+        batch_op.drop_column("waiting_since")
         batch_op.drop_column("due_at")
         batch_op.drop_column("accepted_at")
         batch_op.drop_column("assignee_telegram_id")

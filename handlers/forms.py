@@ -167,7 +167,7 @@ async def on_upload(svc: Services, context: Context, message: Message, draft: Dr
     saved = await save_upload(svc, context, file_id)
     if isinstance(saved, Reply):
         return saved
-    digest, relative, content_size = saved
+    content_size = saved[2]
 
     def store(session: Session) -> Reply:
         draft = session.get(Draft, draft_id)
@@ -185,20 +185,7 @@ async def on_upload(svc: Services, context: Context, message: Message, draft: Dr
         ).first()
         if duplicate is not None and duplicate.id in (draft.answers.get(field.id) or []):
             return Reply(texts.FORM_UPLOAD_DUPLICATE, svc.applications.ask(draft, field).buttons)
-        attachment = Attachment(
-            draft_id=draft.id,
-            field_id=field.id,
-            kind=kind,
-            telegram_file_id=file_id,
-            telegram_file_unique_id=unique_id,
-            chat_id=message.chat_id,
-            message_id=message.message_id,
-            file_name=file_name,
-            mime_type=mime_type,
-            size=content_size,
-            sha256=digest,
-            path=relative,
-        )
+        attachment = attachment_for(message, found, saved, draft_id=draft.id, field_id=field.id)
         return svc.applications.add_attachment(session, draft, field, attachment)
 
     return in_session(svc.engine, store)
@@ -227,6 +214,33 @@ async def save_upload(
     if not target.exists():
         target.write_bytes(content)
     return digest, str(relative), len(content)
+
+
+def attachment_for(
+    message: Message,
+    found: tuple[str, str, str, int | None, str | None, str | None],
+    saved: tuple[str, str, int],
+    *,
+    draft_id: int | None = None,
+    field_id: str = "",
+) -> Attachment:
+    """The record of a member's file: what Telegram calls it, and our own copy."""
+    kind, file_id, unique_id, _size, mime_type, file_name = found
+    digest, relative, size = saved
+    return Attachment(
+        draft_id=draft_id,
+        field_id=field_id,
+        kind=kind,
+        telegram_file_id=file_id,
+        telegram_file_unique_id=unique_id,
+        chat_id=message.chat_id,
+        message_id=message.message_id,
+        file_name=file_name,
+        mime_type=mime_type,
+        size=size,
+        sha256=digest,
+        path=relative,
+    )
 
 
 def attachment_of(

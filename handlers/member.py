@@ -22,7 +22,7 @@ from knowledge.catalogue import Aspect
 from knowledge.router import RouteKind
 from storage.cases import case_for_reply, open_consultation, record_miss, touch_member
 from storage.db import in_session, session_scope
-from storage.models import Attachment, Case, Draft, Member, MissReason, utcnow
+from storage.models import Case, Draft, Member, MissReason, utcnow
 
 PRIVATE = filters.ChatType.PRIVATE
 FORM_BUTTONS = {"apply", "fm", "cases", "case", "wd", "wdok", "prof"}
@@ -228,30 +228,16 @@ async def _case_file(svc: Services, context: Context, message: Message, case: Ca
     found = forms.attachment_of(message)
     if found is None or found[4] not in CASE_FILE_TYPES:
         return Reply(texts.MEMBER_SUPPLY_FILE_KINDS)
-    kind, file_id, unique_id, _size, mime_type, file_name = found
-    saved = await forms.save_upload(svc, context, file_id)
+    saved = await forms.save_upload(svc, context, found[1])
     if isinstance(saved, Reply):
         return saved
-    digest, relative, size = saved
     case_id = case.id
 
     def store(session: Session) -> Reply:
         current = session.get(Case, case_id)
         if current is None or current.status.is_final:
             return Reply(texts.MEMBER_CASE_ENDED.format(number=case.number))
-        attachment = Attachment(
-            field_id="",
-            kind=kind,
-            telegram_file_id=file_id,
-            telegram_file_unique_id=unique_id,
-            chat_id=message.chat_id,
-            message_id=message.message_id,
-            file_name=file_name,
-            mime_type=mime_type,
-            size=size,
-            sha256=digest,
-            path=relative,
-        )
+        attachment = forms.attachment_for(message, found, saved)
         return svc.casework.member_sent_file(session, current, attachment, message.caption)
 
     return in_session(svc.engine, store)

@@ -58,6 +58,25 @@ def _replied_bot_message(message: Message, bot_id: int) -> Message | None:
     return target
 
 
+def never_started(error: Forbidden | BadRequest) -> bool:
+    """Whether a private send failed because the staffer never opened a chat with the bot."""
+    return isinstance(error, Forbidden) or "chat not found" in error.message.lower()
+
+
+async def ask_to_start_privately(context: Context, chat_id: int, user: User) -> None:
+    """Files and full data only go privately: tell the staffer in the group how to open the
+    private chat, with a button that does it."""
+    start = InlineKeyboardButton(
+        texts.BUTTON_START_PRIVATE, url=f"https://t.me/{context.bot.username}?start=staff"
+    )
+    await context.bot.send_message(
+        chat_id,
+        texts.STAFF_START_PRIVATE.format(staff_id=user.id, name=escape(user.full_name)),
+        parse_mode=ParseMode.HTML,
+        reply_markup=InlineKeyboardMarkup([[start]]),
+    )
+
+
 def _case(session: Session, case_id: int) -> Case:
     case = session.get(Case, case_id)
     if case is None:
@@ -324,18 +343,10 @@ async def _send_privately(
     try:
         await bot.send_message(user.id, head, parse_mode=ParseMode.HTML, protect_content=True)
     except (Forbidden, BadRequest) as error:
-        if isinstance(error, BadRequest) and "chat not found" not in error.message.lower():
+        if not never_started(error):
             raise
         assert query.message is not None
-        start = InlineKeyboardButton(
-            texts.BUTTON_START_PRIVATE, url=f"https://t.me/{bot.username}?start=staff"
-        )
-        await bot.send_message(
-            query.message.chat.id,
-            texts.STAFF_START_PRIVATE.format(staff_id=user.id, name=escape(user.full_name)),
-            parse_mode=ParseMode.HTML,
-            reply_markup=InlineKeyboardMarkup([[start]]),
-        )
+        await ask_to_start_privately(context, query.message.chat.id, user)
         return texts.STAFF_START_PRIVATE_SHORT
     count = 1 if isinstance(found, str) else len(found)
     in_session(

@@ -8,8 +8,6 @@ from collections.abc import Callable, Sequence
 
 from sqlmodel import Session, col, select
 from telegram import (
-    InlineKeyboardButton,
-    InlineKeyboardMarkup,
     InputFile,
     Message,
     Update,
@@ -31,7 +29,7 @@ from bot.roster import (
 )
 from bot.services import Context, Services, services
 from handlers.common import answer_query, edit, send
-from handlers.staff import anonymous
+from handlers.staff import anonymous, ask_to_start_privately, never_started
 from storage.cases import record_audit
 from storage.db import in_session, session_scope
 from storage.models import Case, StaffMember, StaffRole, utcnow
@@ -254,9 +252,9 @@ async def export_command(update: Update, context: Context) -> None:
                 user.id, InputFile(content, filename=name), caption=caption
             )
         except (Forbidden, BadRequest) as error:
-            if isinstance(error, BadRequest) and "chat not found" not in error.message.lower():
+            if not never_started(error):
                 raise
-            await _start_privately(message, user, context)
+            await ask_to_start_privately(context, message.chat_id, user)
             return
         if index == 0:  # the data has left: on the record, whatever happens next
             _log_export(svc, [c.id for c in cases if c.id is not None], staffer, full)
@@ -275,16 +273,6 @@ def _log_export(svc: Services, case_ids: Sequence[int], staffer: StaffMember, fu
             )
 
     in_session(svc.engine, log)
-
-
-async def _start_privately(message: Message, user: User, context: Context) -> None:
-    start = InlineKeyboardButton(
-        texts.BUTTON_START_PRIVATE, url=f"https://t.me/{context.bot.username}?start=staff"
-    )
-    await message.reply_html(
-        texts.STAFF_START_PRIVATE.format(staff_id=user.id, name=escape(user.full_name)),
-        reply_markup=InlineKeyboardMarkup([[start]]),
-    )
 
 
 # ------------------------------------------------------------------ /staff

@@ -18,7 +18,8 @@ from pathlib import Path
 from sqlmodel import Session, col, select
 
 from bot import texts
-from bot.casework import Casework, local_date, status_label
+from bot.cards import local_date, status_label
+from bot.casework import Casework
 from bot.replies import escape
 from bot.workdays import CHINA
 from knowledge.forms import display, mask_numbers

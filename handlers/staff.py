@@ -24,7 +24,8 @@ from telegram.error import BadRequest, Forbidden, TelegramError
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler, MessageHandler, filters
 
 from bot import texts
-from bot.casework import CB, PROMPTED, Act, Casework, Refusal
+from bot.cards import CB, Act, Refusal
+from bot.casework import PROMPTED, Casework
 from bot.consultations import relay_to_member
 from bot.replies import Button, Reply, callback_number, escape
 from bot.services import Context, Services, services

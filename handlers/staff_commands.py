@@ -17,7 +17,8 @@ from telegram.error import BadRequest, Forbidden
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler, filters
 
 from bot import reports, texts
-from bot.casework import CB, Act, Casework, Refusal, local_minute
+from bot.cards import CB, Act, Refusal, local_minute
+from bot.casework import Casework
 from bot.replies import Button, Reply, callback_number, escape
 from bot.roster import (
     RosterError,

@@ -9,6 +9,7 @@ draft or a field that is no longer being asked.
 from __future__ import annotations
 
 import hashlib
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
@@ -27,6 +28,7 @@ from knowledge.forms import (
     Form,
     FormField,
     ValidationError,
+    cross_field_problem,
     display,
     upload_count_problem,
     validate,
@@ -51,13 +53,40 @@ PICKED = "__picked__"  # answers[PICKED][field]: options ticked so far on a mult
 REPLACING = "__replacing__"  # an upload field being redone from the summary: old files stay
 # until the first new one arrives
 PROFILE = "__profile__"  # the member's remembered answers, offered as a button
-INTERNAL = {PICKED, REPLACING, PROFILE}
-# Answers a member may have remembered for the next application: their own, not a nominee's.
-PROFILE_FIELDS = ("name", "phone", "unit", "grassroots_union")
+PENDING = "__pending__"  # words that may be an answer or a question: the member says which
+INTERNAL = {PICKED, REPLACING, PROFILE, PENDING}
 RETRY_ECHO_LIMIT = 300  # a retry message never grows with what the member typed
-BACK_WORDS = {"上一项", "上一步", "返回", "返回上一项", "返回上一步", "后退"}
+BACK_WORDS = set(texts.BUTTON_WORDS[texts.BUTTON_PREVIOUS])
 CANCEL_WORDS = {"取消", "取消申请", "不填了", "放弃", "放弃申请"}
-DONE_WORDS = {"完成", "好了", "上传完成", "没有了", "完了"}  # typed at an upload field
+DONE_WORDS = set(texts.BUTTON_WORDS[texts.BUTTON_DONE_UPLOADING])  # typed at an upload field
+# What shows a typed text is a question, not an answer (a long description may say 怎么 …).
+QUESTION_END = re.compile(r"[?？]+$|[吗呢么嘛][?？!！。.]*$")
+QUESTION_WORDS = re.compile(
+    r"怎么|怎样|如何|咋|多久|多长时间|多少钱|什么时候|啥时候|为什么|为啥|能不能|可不可以|"
+    r"可以吗|是不是|要不要|在哪|哪里|哪儿|想问|请问|问一下"
+)
+SHORT_QUESTION = 24  # characters: a longer text with 怎么 in it is a description, not a question
+_PUNCTUATION = re.compile(r"[\s，,。.！!？?~～、…]+")
+
+
+def plain(text: str) -> str:
+    """Typed words as compared with a button: no spaces or punctuation, lower case."""
+    return _PUNCTUATION.sub("", text).lower()
+
+
+def looks_like_question(text: str, field: FormField | None) -> bool:
+    """A question typed while a form asks something: it ends like one, or it is short and
+    asks how, when, where … (a long description of hardship may say 不知道怎么办)."""
+    stripped = text.strip()
+    if field is not None and field.type is FieldType.LONG_TEXT and len(stripped) > SHORT_QUESTION:
+        return False
+    if QUESTION_END.search(stripped):
+        return True
+    return len(stripped) <= SHORT_QUESTION and bool(QUESTION_WORDS.search(stripped))
+
+
+def is_human_request(text: str) -> bool:
+    return plain(text) in {plain(word) for word in texts.HUMAN_WORDS}
 
 
 def privacy_version(form: Form) -> str:
@@ -246,6 +275,10 @@ class Applications:
         field = self._current_field(draft)
         return self.summary(draft) if field is None else self.ask(draft, field)
 
+    def asked_field(self, draft: Draft) -> FormField | None:
+        """The field being asked now, if the form is being filled in."""
+        return self._current_field(draft) if draft.stage is DraftStage.FILLING else None
+
     def _current_field(self, draft: Draft) -> FormField | None:
         form = self.form(draft)
         if draft.current_field is not None:
@@ -319,7 +352,7 @@ class Applications:
         if field.id in answers and field.type is not FieldType.UPLOAD:
             lines.append(texts.FORM_CURRENT.format(value=_e(display(field, answers[field.id]))))
         navigation = []
-        remembered = draft.answers.get(PROFILE, {}).get(field.id)
+        remembered = draft.answers.get(PROFILE, {}).get(field.remember) if field.remember else None
         if remembered and field.id not in answers:
             rows.insert(
                 0,
@@ -342,6 +375,94 @@ class Applications:
         lines.append(texts.FORM_FOOTER)
         return Reply("\n".join(lines), tuple(rows))
 
+    # -------------------------------------------------------------- typed words
+
+    def typed_button(self, draft: Draft, text: str) -> str | None:
+        """The button the member's words name on what they see now (its label, the label
+        without its number, or a word of texts.BUTTON_WORDS), as its callback data."""
+        word = plain(text)
+        if not word:
+            return None
+        for row in self.current(draft).buttons:
+            for button in row:
+                label = button.label.lstrip("✅⬜ ")
+                names = {plain(label), plain(re.sub(r"^[0-9]+\.\s*", "", label))}
+                names.update(plain(w) for w in texts.BUTTON_WORDS.get(button.label, ()))
+                if word in names:
+                    return button.data
+        return None
+
+    def named_field(self, draft: Draft, text: str) -> FormField | None:
+        """At the summary, 不对 我要改电话: the field the member wants to change."""
+        if draft.stage is not DraftStage.REVIEW or not any(
+            word in text for word in texts.CHANGE_WORDS
+        ):
+            return None
+        shown = self.form(draft).visible_fields(self._answers(draft))
+        for field in shown:
+            names = {field.label, *texts.FIELD_WORDS.get(field.type.value, ())}
+            if any(name in text for name in names if len(name) >= 2):
+                return field
+        return None
+
+    def press_hint(self, draft: Draft) -> Reply:
+        """Words that fit no button at a button step: one short line, never the notice again."""
+        buttons = self.current(draft).buttons
+        labels = "".join(f"「{b.label}」" for row in buttons for b in row[:1])
+        first = buttons[0][0].label if buttons else ""
+        word = (texts.BUTTON_WORDS.get(first) or (first,))[0]
+        return Reply(texts.FORM_PRESS_A_BUTTON.format(labels=labels, word=word), buttons)
+
+    def handoff_offer(self, draft: Draft) -> Reply:
+        return Reply(
+            texts.FORM_HANDOFF_OFFER.format(title=_e(self.form(draft).title)),
+            (
+                (Button(texts.BUTTON_HUMAN, "human"),),
+                (Button(texts.BUTTON_CONTINUE, cb(draft, "K")),),
+            ),
+        )
+
+    def resume_button(self, draft: Draft) -> tuple[Button, ...]:
+        return (
+            Button(texts.BUTTON_RESUME_FORM.format(title=self.form(draft).title), cb(draft, "K")),
+        )
+
+    def ask_which(self, session: Session, draft: Draft, text: str) -> Reply:
+        """Words that could be the answer or a question: the member says which."""
+        field = self._current_field(draft)
+        assert field is not None
+        draft.answers = {**draft.answers, PENDING: text}
+        self._touch(session, draft)
+        return Reply(
+            texts.FORM_ANSWER_OR_QUESTION.format(text=_e(text[:40]), label=_e(field.label)),
+            (
+                (
+                    Button(
+                        texts.BUTTON_IS_ANSWER.format(label=field.label), cb(draft, "y", field.id)
+                    ),
+                ),
+                (Button(texts.BUTTON_IS_QUESTION, cb(draft, "q", field.id)),),
+            ),
+        )
+
+    def take_pending(self, session: Session, draft: Draft, field_id: str) -> str | None:
+        """The words set aside by ask_which, once (None when the button is stale)."""
+        if self._asked(draft, field_id) is None or PENDING not in draft.answers:
+            return None
+        text = str(draft.answers[PENDING])
+        draft.answers = {k: v for k, v in draft.answers.items() if k != PENDING}
+        self._touch(session, draft)
+        return text
+
+    def still_filling(self, draft: Draft, answer: str) -> Reply:
+        """An answer to a question asked mid-form, then the form's question again."""
+        asked = self.current(draft)
+        title = _e(self.form(draft).title)
+        return Reply(
+            f"{answer}\n\n{texts.FORM_STILL_FILLING.format(title=title)}\n{asked.text}",
+            asked.buttons,
+        )
+
     # -------------------------------------------------------------- answering
 
     def answer_text(self, session: Session, draft: Draft, text: str) -> Reply:
@@ -361,11 +482,38 @@ class Applications:
             return self._retry(draft, field, texts.FORM_UPLOAD_EXPECTED)
         if field.type is FieldType.MULTI and not text.strip():
             return self._retry(draft, field, field.retry)
+        if (
+            field.type in (FieldType.TEXT, FieldType.LONG_TEXT)
+            and len(text.strip()) > field.max_length
+        ):
+            return self._too_long(session, draft, field, text.strip())
         try:
             value = validate(field, text, today=today())
         except ValidationError as error:
             return self._retry(draft, field, error.message)
+        form = self.form(draft)
+        if problem := cross_field_problem(form, field, value, self._answers(draft)):
+            return self._retry(draft, field, problem)
         return self._store(session, draft, field, value)
+
+    def _too_long(self, session: Session, draft: Draft, field: FormField, text: str) -> Reply:
+        """Over the limit: nothing is thrown away; the member may keep the first part."""
+        draft.answers = {**draft.answers, PENDING: text[: field.max_length]}
+        self._touch(session, draft)
+        return Reply(
+            texts.FORM_TOO_LONG.format(
+                label=_e(field.label), limit=field.max_length, length=len(text)
+            ),
+            (
+                (
+                    Button(
+                        texts.BUTTON_KEEP_FIRST.format(limit=field.max_length),
+                        cb(draft, "y", field.id),
+                    ),
+                ),
+                (Button(texts.BUTTON_RETYPE, cb(draft, "a", field.id)),),
+            ),
+        )
 
     def answer_option(
         self, session: Session, draft: Draft, field_id: str, index: int
@@ -416,8 +564,10 @@ class Applications:
     def use_profile(self, session: Session, draft: Draft, field_id: str) -> Reply | None:
         """使用已保存的: the remembered answer, checked like a typed one."""
         field = self._asked(draft, field_id)
-        remembered = draft.answers.get(PROFILE, {}).get(field_id)
-        if field is None or not remembered:
+        if field is None or not field.remember:
+            return None
+        remembered = draft.answers.get(PROFILE, {}).get(field.remember)
+        if not remembered:
             return None
         try:
             value = validate(field, str(remembered), today=today())
@@ -426,15 +576,17 @@ class Applications:
         return self._store(session, draft, field, value)
 
     def profile_from(self, case: Case) -> dict[str, str]:
-        """What of a filed case may be remembered, as the member would type it."""
+        """What of a filed case may be remembered, as the member would type it: the fields the
+        form marks as the applicant's own (never a nominee's, a reported unit, or anything of
+        an anonymous report)."""
         form = self.forms.get(case.form_id or "")
         answers = case.answers or {}
-        if form is None:
+        if form is None or answers.get("anonymous") is True:
             return {}
         return {
-            field.id: display(field, answers[field.id])
+            field.remember: display(field, answers[field.id])
             for field in form.fields
-            if field.id in PROFILE_FIELDS and answers.get(field.id)
+            if field.remember and answers.get(field.id)
         }
 
     def skip(self, session: Session, draft: Draft, field_id: str) -> Reply | None:
@@ -722,10 +874,14 @@ class Applications:
 
     def _filed_reply(self, form: Form, duty: Duty, case: Case) -> Reply:
         reply = self._filed_text(form, duty, case)
-        if not self.profile_from(case):
+        remembered = self.profile_from(case)
+        if not remembered:
             return reply
+        lines = "\n".join(
+            f"{texts.PROFILE_LABELS[key]}：{_e(value)}" for key, value in remembered.items()
+        )
         return Reply(
-            reply.text + "\n\n" + texts.PROFILE_OFFER,
+            reply.text + "\n\n" + texts.PROFILE_OFFER.format(lines=lines),
             (
                 (Button(texts.BUTTON_PROFILE_SAVE, f"prof:save:{case.id}"),),
                 (Button(texts.BUTTON_PROFILE_NO, "prof:no"),),

@@ -37,6 +37,7 @@ GENERAL_KEY = "g"  # the general staff chat in the 转派 picker
 MESSAGE_LIMIT = 3800  # what the bot writes in one message, under Telegram's 4,096
 HISTORY_LIMIT = 40  # events shown by /case: the newest, each text cut to HISTORY_TEXT
 HISTORY_TEXT = 60
+CAPTION_SHOWN = 800  # of a member's caption, under Telegram's 1,024 for a caption
 S = CaseStatus
 _e = escape
 
@@ -104,9 +105,13 @@ class CaseViews:
         form = self.forms.get(case.form_id or "")
         labels = {f.id: f.label for f in form.fields} if form else {}
         label = labels.get(attachment.field_id, texts.SUPPLEMENT_LABEL)
-        return texts.STAFF_PRIVATE_ATTACHMENT.format(
+        caption = texts.STAFF_PRIVATE_ATTACHMENT.format(
             number=case.number, index=index, total=total, label=_e(label)
         )
+        if attachment.caption:  # full, not masked: this goes to the staffer privately
+            said = _e(attachment.caption[:CAPTION_SHOWN])
+            caption += "\n" + texts.STAFF_FILE_CAPTION.format(caption=said)
+        return caption
 
     def render_card(self, session: Session, case: Case, chat_id: int) -> Reply:
         """The case as its staff chat sees it: status, caseworker, deadline, masked content,

@@ -217,6 +217,14 @@ def menu_root(catalogue: Catalogue) -> Reply:
     return Reply(texts.MENU_TITLE, tuple(rows))
 
 
+def menu_root_buttons_only() -> tuple[tuple[Button, ...], ...]:
+    """A way on for a message the bot cannot read: browse, apply or ask a person."""
+    return (
+        (Button(texts.BUTTON_MENU, CB_MENU), Button(texts.BUTTON_APPLY_MENU, "apply:")),
+        (Button(texts.BUTTON_HUMAN, CB_HUMAN),),
+    )
+
+
 def menu_area(catalogue: Catalogue, area_id: str) -> Reply | None:
     area = catalogue.area(area_id)
     if area is None:
@@ -312,3 +320,24 @@ def answer(
         aspect = route.aspect or Aspect.OVERVIEW
         return Answer(duty_reply(catalogue, route.duty, aspect, apply=apply))
     return Answer(clarify_reply(catalogue, route), MissKind.UNSURE, guess=route.duty)
+
+
+def brief_answer(catalogue: Catalogue, route: Route, *, confident_score: float, union: str) -> str:
+    """A short answer to a question asked in the middle of a form: the part of the duty asked
+    about (or whom to ask), so that the form's question can follow it in the same message."""
+    if route.kind is RouteKind.SMALLTALK:
+        return smalltalk_reply(route.topic, union).text
+    if route.kind is RouteKind.OUT_OF_SCOPE:
+        if route.topic and route.refer_to:
+            return texts.OUT_OF_SCOPE.format(topic=_e(route.topic), refer_to=_e(route.refer_to))
+        return texts.FORM_QUESTION_UNSURE
+    if route.duty is None or route.score < confident_score:
+        return texts.FORM_QUESTION_UNSURE
+    duty = catalogue.duty(route.duty)
+    aspect = route.aspect or Aspect.OVERVIEW
+    if aspect is Aspect.OVERVIEW:
+        lines = [texts.DEPARTMENT_LINE.format(department=_e(duty.department or "—"))]
+        lines += contact_lines(duty.contact)
+    else:
+        lines = _section(duty, aspect)
+    return "\n".join([texts.DUTY_HEADING.format(name=_e(duty.name)), *lines])

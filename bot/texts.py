@@ -70,7 +70,29 @@ SMALLTALK = {
     ),
     "farewell": "再见，祝您工作顺利、生活愉快！",
     "ack": "好的。还有其他问题随时问我。",
+    "laugh": "😊 还有什么可以帮您？直接输入问题就行，也可以发送 /menu 浏览服务事项。",
 }
+EMOJI_ONLY = "😊 收到。还有什么可以帮您？直接输入问题就行，也可以发送 /menu 浏览服务事项。"
+ENGLISH = (
+    "Hello! This is the service assistant of the Hedong District Federation of Trade "
+    "Unions (天津市河东区总工会). It answers in Chinese. You can tap a button below, send "
+    "/menu to browse the services, /apply to apply online, or /human to reach a member of "
+    "staff."
+)
+ENGLISH_TOPICS = (
+    # (English words, the button, its callback data)
+    (
+        ("membership card", "member card", "service card", "union card"),
+        "会员服务卡 Membership card",
+        "duty:3.2:overview",
+    ),
+    (
+        ("hardship", "financial aid", "financial help", "poverty", "difficult"),
+        "困难帮扶 Hardship aid",
+        "duty:3.1:overview",
+    ),
+    (("person", "human", "staff", "someone", "agent", "talk"), "转人工 Talk to a person", "human"),
+)
 
 DUTY_HEADING = "<b>{name}</b>"
 DEPARTMENT_LINE = "负责部门：{department}"
@@ -173,7 +195,7 @@ BUTTON_SKIP = "跳过"
 BUTTON_KEEP = "保持不变"
 BUTTON_USE_PROFILE = "使用已保存的：{value}"
 PROFILE_OFFER = (
-    "下次申请时，要自动填入您这次填写的姓名、电话和单位吗？（可随时用 /profile 查看或删除）"
+    "下次申请时，要自动填入您这次填写的以下信息吗？\n{lines}\n（可随时用 /profile 查看或删除）"
 )
 BUTTON_PROFILE_SAVE = "好的，记住"
 BUTTON_PROFILE_NO = "不用了"
@@ -239,9 +261,13 @@ ANONYMOUS_MEMBER = "匿名反映（身份不向工作人员显示）"
 STAFF_ATTACHMENT = "<b>{number}</b> 附件 {index}/{total}：{label}"
 
 # ------------------------------------------------------------------ my cases
-MYCASES_NONE = "您还没有提交过申请或咨询。"
+MYCASES_NONE = (
+    "您还没有在这里提交过申请或咨询。在这里提交的申请，随时发送 /mycases 就能查看进度；"
+    "通过单位工会办理的，请向您所在单位的工会询问。发送 /apply 可以在线申请。"
+)
 MYCASES_TITLE = "您的申请与咨询（最近 {count} 件）："
 MYCASE_LINE = "{number} {title} · {status}"
+MYCASE_DRAFT = "继续填写《{title}》（未提交）"
 MYCASE_DETAIL = "<b>{number}</b>\n{title}\n状态：{status}\n提交时间：{created}\n\n{lines}"
 BUTTON_WITHDRAW = "撤回申请"
 BUTTON_MYCASES = "« 我的申请"
@@ -576,3 +602,99 @@ DOCTOR_CALENDAR_MISSING = (
 DOCTOR_FONT_OK = "中文字体：{font}（统计图表可以正常显示汉字）。"
 DOCTOR_SUMMARY_OK = "没有需要处理的问题。"
 DOCTOR_SUMMARY_PROBLEMS = "有 {count} 个问题需要处理。"
+
+# ------------------------------------------------------------------ typed words in a form
+# What members type for a button they see, besides its label (the label always works too).
+# One table for every form: a new form's buttons understand these words without code.
+BUTTON_WORDS = {
+    BUTTON_CONSENT: (
+        "同意",
+        "好的",
+        "好",
+        "可以",
+        "行",
+        "嗯",
+        "嗯嗯",
+        "我同意",
+        "同意的",
+        "没问题",
+        "ok",
+    ),
+    BUTTON_SENSITIVE_CONSENT: (
+        "同意",
+        "好的",
+        "好",
+        "可以",
+        "行",
+        "嗯",
+        "嗯嗯",
+        "我同意",
+        "没问题",
+        "ok",
+    ),
+    BUTTON_NO_CONSENT: ("不同意", "不要", "拒绝", "算了", "不了", "不行"),
+    BUTTON_YES: ("是", "是的", "对", "对的", "是啊", "嗯", "嗯嗯", "没错", "有", "要", "需要"),
+    BUTTON_NO: ("否", "不是", "不", "不对", "没有", "不用", "不要", "无", "不需要"),
+    BUTTON_SUBMIT: (
+        "提交",
+        "确认",
+        "提交吧",
+        "确认提交",
+        "确定",
+        "没问题",
+        "对的",
+        "好的",
+        "可以",
+    ),
+    BUTTON_EDIT: ("修改", "改一下", "要改", "改", "有错", "不对"),
+    BUTTON_DISCARD: ("放弃", "不申请了", "不办了", "不填了"),
+    # One label, 完成, ends an upload and a multiple choice alike.
+    BUTTON_DONE_UPLOADING: (
+        "完成",
+        "完成了",
+        "好了",
+        "传完了",
+        "发完了",
+        "上传完成",
+        "没有了",
+        "完了",
+        "选好了",
+        "就这些",
+    ),
+    BUTTON_SKIP: ("跳过", "没有", "无", "不填", "略过", "不用填"),
+    BUTTON_KEEP: ("保持不变", "不变", "不用改", "不改", "一样"),
+    BUTTON_CONTINUE: ("继续", "继续填写", "接着填", "继续吧", "接着"),
+    BUTTON_PREVIOUS: ("上一项", "上一步", "返回", "返回上一项", "返回上一步", "后退"),
+    BUTTON_BACK_TO_SUMMARY: ("返回核对", "回到核对"),
+    BUTTON_PROFILE_SAVE: ("记住", "好的", "可以", "要", "保存"),
+    BUTTON_PROFILE_NO: ("不用", "不要", "不用了", "不保存", "算了"),
+}
+# Words that, with a field's name, ask to change that field at the summary: 不对 我要改电话.
+CHANGE_WORDS = ("改", "不对", "错", "更正", "更改", "修改")
+# What members call a field, by its type, besides its label.
+FIELD_WORDS = {
+    "phone": ("电话", "手机", "号码", "手机号"),
+    "id_number": ("身份证", "证件号"),
+    "name": ("名字", "姓名"),
+    "uscc": ("信用代码", "代码"),
+    "date": ("日期", "时间"),
+}
+# 转人工 typed in a form: offered, never taken as an answer.
+HUMAN_WORDS = ("转人工", "人工", "人工客服", "人工服务", "找人工", "客服", "真人", "找工作人员")
+FORM_PRESS_A_BUTTON = "请点下方的按钮{labels}，也可以直接回复“{word}”。"
+FORM_HANDOFF_OFFER = (
+    "需要工作人员帮您吗？您的《{title}》会保存下来，咨询结束后点「继续填写」就能接着填。"
+)
+FORM_ANSWER_OR_QUESTION = "“{text}”是您的{label}，还是想问问题？"
+BUTTON_IS_ANSWER = "是我的{label}"
+BUTTON_IS_QUESTION = "我想问问题"
+FORM_STILL_FILLING = "——\n您的《{title}》还在填写中："
+FORM_QUESTION_UNSURE = (
+    "这个问题我一时答不准。您可以填完后再问我，或发送 /human 转人工，工作人员会为您解答。"
+)
+BUTTON_RESUME_FORM = "继续填写《{title}》"
+FORM_TOO_LONG = (
+    "{label}最多{limit}个字，您写了{length}个字。可以只保留前{limit}个字，或者精简后重新输入。"
+)
+BUTTON_KEEP_FIRST = "保留前{limit}个字"
+BUTTON_RETYPE = "重新输入"

@@ -15,14 +15,28 @@ from telegram.error import BadRequest, TelegramError
 from telegram.ext import Application, CommandHandler, filters
 
 from bot import texts
-from bot.applications import local_time
-from bot.replies import Button, Reply, callback_number
+from bot.applications import (
+    SHORT_QUESTION,
+    is_human_request,
+    local_time,
+    looks_like_question,
+)
+from bot.replies import Button, Reply, brief_answer, callback_number
 from bot.services import Context, Services, services
 from handlers.common import member_label, send
-from knowledge.forms import display
+from knowledge.forms import FieldType, display
 from storage.cases import touch_member
 from storage.db import in_session, session_scope
-from storage.models import Attachment, Case, CaseKind, CaseStatus, Draft, Member, utcnow
+from storage.models import (
+    Attachment,
+    Case,
+    CaseKind,
+    CaseStatus,
+    Draft,
+    DraftStage,
+    Member,
+    utcnow,
+)
 
 log = logging.getLogger(__name__)
 PRIVATE = filters.ChatType.PRIVATE
@@ -38,15 +52,55 @@ def register(app: Application) -> None:
 # ------------------------------------------------------------------ the dialogue
 
 
-def on_text(svc: Services, session: Session, draft: Draft, text: str) -> Reply:
-    """A text while a draft is under way: its answer, or first the offer to resume it."""
+def on_text(
+    svc: Services, session: Session, draft: Draft, text: str, member: Member, user: User
+) -> Reply:
+    """A text while a draft is under way. Nothing typed is lost: the words of a button press
+    it; 转人工 offers a person; a question is answered and the field asked again; words that
+    may be either the answer or a question are asked about; the rest is the answer."""
     apps = svc.applications
     idle = utcnow() - draft.updated_at
     if idle > timedelta(hours=svc.settings.draft_resume_after_hours):
         draft.updated_at = utcnow()  # asked once; the next text is an answer again
         session.add(draft)
         return apps.resume_offer(draft)
+    if is_human_request(text):
+        return apps.handoff_offer(draft)
+    if (field := apps.named_field(draft, text)) is not None:
+        return apps.edit_field(session, draft, field.id) or apps.current(draft)
+    if (data := apps.typed_button(draft, text)) is not None:
+        return on_button(svc, session, member, user, data) or apps.current(draft)
+    asked = apps.asked_field(draft)
+    if looks_like_question(text, asked):
+        return apps.still_filling(draft, _brief(svc, text))
+    if draft.stage is not DraftStage.FILLING:
+        return apps.press_hint(draft)
+    if (
+        asked is not None
+        and asked.type in FREE_TEXT
+        and len(text.strip()) <= SHORT_QUESTION  # a description is long; a question is not
+        and _confident_question(svc, text)
+    ):
+        return apps.ask_which(session, draft, text)
     return apps.answer_text(session, draft, text)
+
+
+# Fields where anything goes, so that a question could pass for an answer.
+FREE_TEXT = {FieldType.TEXT, FieldType.LONG_TEXT, FieldType.NAME}
+
+
+def _brief(svc: Services, text: str) -> str:
+    return brief_answer(
+        svc.catalogue,
+        svc.router.route(text),
+        confident_score=svc.settings.confident_score,
+        union=svc.settings.union_name,
+    )
+
+
+def _confident_question(svc: Services, text: str) -> bool:
+    route = svc.router.route(text)
+    return route.duty is not None and route.score >= svc.settings.confident_score
 
 
 def on_button(
@@ -107,6 +161,15 @@ def on_button(
         return apps.consent(session, draft, agreed=action == "ok")
     if action == "K":
         return apps.resume(session, draft)
+    if action in {"y", "q", "a"}:  # the words set aside: the answer, a question, or neither
+        pending = apps.take_pending(session, draft, field)
+        if pending is None:
+            return None
+        if action == "y":
+            return apps.answer_text(session, draft, pending)
+        if action == "q":
+            return apps.still_filling(draft, _brief(svc, pending))
+        return apps.current(draft)
     if action == "X":
         return apps.discard(session, draft)
     if action == "E":
@@ -237,10 +300,14 @@ def attachment_for(
         message_id=message.message_id,
         file_name=file_name,
         mime_type=mime_type,
+        caption=(message.caption or "").strip()[:CAPTION_KEPT] or None,
         size=size,
         sha256=digest,
         path=relative,
     )
+
+
+CAPTION_KEPT = 500
 
 
 def attachment_of(
@@ -276,9 +343,10 @@ def my_cases(svc: Services, session: Session, member: Member) -> Reply:
         .order_by(col(Case.id).desc())
         .limit(MYCASES_SHOWN)
     ).all()
-    if not cases:
+    draft = svc.applications.active_draft(session, member)
+    if not cases and draft is None:
         return Reply(texts.MYCASES_NONE)
-    rows = tuple(
+    rows = [
         (
             Button(
                 texts.MYCASE_LINE.format(number=c.number, title=c.subject[:16], status=_status(c)),
@@ -286,8 +354,11 @@ def my_cases(svc: Services, session: Session, member: Member) -> Reply:
             ),
         )
         for c in cases
-    )
-    return Reply(texts.MYCASES_TITLE.format(count=len(cases)), rows)
+    ]
+    if draft is not None:  # an application not yet submitted: one press to go on with it
+        title = svc.applications.form(draft).title
+        rows.insert(0, (Button(texts.MYCASE_DRAFT.format(title=title), f"fm:{draft.id}:K"),))
+    return Reply(texts.MYCASES_TITLE.format(count=len(cases)), tuple(rows))
 
 
 def _case_button(
@@ -379,7 +450,7 @@ def _profile_button(svc: Services, session: Session, member: Member, rest: str) 
     remembered = svc.applications.profile_from(case)
     if not remembered:
         return None
-    member.profile = remembered
+    member.profile = {**(member.profile or {}), **remembered}  # this application's, added
     member.profile_consented_at = utcnow()
     session.add(member)
     return Reply(texts.PROFILE_SAVED)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import html
+import re
 from datetime import timedelta
 
 from sqlmodel import Session
@@ -31,6 +32,10 @@ COMMENT_FRESH = timedelta(minutes=10)  # a text after a rating may be its commen
 # What members may send as material for a case (the forms say the same for their uploads).
 CASE_FILE_TYPES = {"image/jpeg", "image/png", "application/pdf"}
 HUMAN_INTENT = "human"  # the lexicon's small-talk intent for 转人工
+APPLY_INTENT = "apply"  # 我想申请: the /apply menu
+MYCASES_INTENT = "mycases"  # 我的申请, 办好了吗: /mycases
+CJK = re.compile(r"[\u3400-\u9fff]")
+LATIN_WORD = re.compile(r"[A-Za-z]{2,}")
 PENDING_QUESTION_FRESH = timedelta(minutes=30)
 NEW_MESSAGE = filters.UpdateType.MESSAGE  # edited messages are not new questions
 MEDIA = (
@@ -136,6 +141,29 @@ def _focus(
     return draft or case
 
 
+def _everyday(text: str) -> Reply | None:
+    """What the router leaves unsaid but a person would answer: an emoji or a row of question
+    marks, and a message in English (pinyin the router has understood already)."""
+    if not any(ch.isalnum() for ch in text):
+        if set(text.strip()) <= set("?？!！.。、…~～ "):
+            return Reply(texts.CLARIFY_VAGUE, replies.menu_root_buttons_only())
+        return Reply(texts.EMOJI_ONLY)
+    if CJK.search(text) is None and LATIN_WORD.search(text):
+        lowered = text.lower()
+        rows = [
+            (replies.Button(label, data),)
+            for words, label, data in texts.ENGLISH_TOPICS
+            if any(word in lowered for word in words)
+        ]
+        rows += [
+            (replies.Button(label, data),)
+            for _, label, data in texts.ENGLISH_TOPICS
+            if (replies.Button(label, data),) not in rows
+        ]
+        return Reply(texts.ENGLISH, tuple(rows))
+    return None
+
+
 def _comment_case(
     svc: Services, session: Session, member: Member, message: Message, text: str
 ) -> Case | None:
@@ -173,13 +201,22 @@ def _on_text(
     if member.awaiting_handoff:
         reply = _hand_over(svc, session, member, user, question, member.handoff_duty)
     elif isinstance(focus, Draft):
-        reply = forms.on_text(svc, session, focus, question)
+        reply = forms.on_text(svc, session, focus, question, member, user)
     elif isinstance(focus, Case) and focus.status.is_final:
         reply = Reply(texts.MEMBER_CASE_ENDED.format(number=focus.number))
     elif isinstance(focus, Case):
         reply = svc.casework.member_wrote(session, focus, question)
+        if (draft := svc.applications.active_draft(session, member)) is not None:
+            # A form paused for a consultation: one press takes the member back to it.
+            reply = Reply(reply.text, (*reply.buttons, svc.applications.resume_button(draft)))
     elif (route := svc.router.route(question)).topic == HUMAN_INTENT:
         reply = _handoff_or_ask(svc, session, member, user, None)
+    elif route.kind is RouteKind.SMALLTALK and route.topic == APPLY_INTENT:
+        reply = svc.applications.menu()
+    elif route.kind is RouteKind.SMALLTALK and route.topic == MYCASES_INTENT:
+        reply = forms.my_cases(svc, session, member)
+    elif route.kind is RouteKind.OUT_OF_SCOPE and (everyday := _everyday(question)) is not None:
+        reply = everyday
     else:
         said = replies.answer(
             svc.catalogue,
@@ -271,11 +308,13 @@ def _hand_over(
         staff_chat_id=svc.settings.staff_chat_for(duty.department if duty else None),
     )
     text = texts.HANDOFF_DONE.format(number=case.number)
+    buttons = _end_button()
     if (draft := svc.applications.active_draft(session, member)) is not None:
         text += "\n" + texts.FORM_PAUSED.format(
             title=html.escape(svc.applications.form(draft).title)
         )
-    return Reply(text, _end_button())
+        buttons = (*buttons, svc.applications.resume_button(draft))
+    return Reply(text, buttons)
 
 
 async def _human(svc: Services, user: User, chat_id: int, duty_id: str | None) -> Reply:

@@ -13,7 +13,8 @@ from knowledge.router import Route, Router
 
 NONE_LABEL = "none"
 GENERAL_LABEL = "-"
-VALID_ASPECTS = {aspect.value for aspect in Aspect if aspect is not Aspect.OVERVIEW}
+# Every aspect `union-bot route` prints; overview and "-" both mean a general question.
+VALID_ASPECTS = {aspect.value for aspect in Aspect}
 
 
 class DatasetError(ValueError):
@@ -26,6 +27,7 @@ class Example:
     question: str
     duties: tuple[str, ...]  # empty: the union does not handle this (labelled none)
     aspects: tuple[str, ...]  # process … contact, or "-" for a general question
+    refer_to: str = ""  # out of scope: the body that handles it (an optional 4th column)
 
     @property
     def in_scope(self) -> bool:
@@ -39,17 +41,22 @@ def read_examples(path: Path, *, known_duties: Iterable[str] | None = None) -> l
         if not raw.strip() or raw.startswith("#"):
             continue
         columns = raw.split("\t")
-        if len(columns) != 3:
-            raise DatasetError(f"{path.name} line {number}: expected 3 tab-separated columns")
-        question, duty_column, aspect_column = (column.strip() for column in columns)
+        if len(columns) not in (3, 4):
+            raise DatasetError(f"{path.name} line {number}: expected 3 or 4 tab-separated columns")
+        question, duty_column, aspect_column = (column.strip() for column in columns[:3])
+        refer_to = columns[3].strip() if len(columns) == 4 else ""
         duties = () if duty_column == NONE_LABEL else tuple(duty_column.split(","))
-        aspects = tuple(aspect_column.split("|"))
+        aspects = tuple(
+            GENERAL_LABEL if a == Aspect.OVERVIEW.value else a for a in aspect_column.split("|")
+        )
         unknown = [d for d in duties if known is not None and d not in known]
         if unknown:
             raise DatasetError(f"{path.name} line {number}: unknown duty {', '.join(unknown)}")
         if bad := [a for a in aspects if a != GENERAL_LABEL and a not in VALID_ASPECTS]:
             raise DatasetError(f"{path.name} line {number}: unknown aspect {', '.join(bad)}")
-        examples.append(Example(number, question, duties, aspects))
+        if refer_to and duties:
+            raise DatasetError(f"{path.name} line {number}: a referral is only for 'none' rows")
+        examples.append(Example(number, question, duties, aspects, refer_to))
     return examples
 
 

@@ -76,12 +76,16 @@ _NUMBER = re.compile(
 _DATE = re.compile(r"(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*[日号]?")
 _YES = frozenset(
     {"是", "是的", "对", "对的", "有", "有的", "要", "需要", "好", "好的", "嗯", "同意", "确认"}
+    | {"嗯嗯", "是啊", "对啊", "是呀", "对呀", "没错", "可以", "行"}
     | {"y", "yes", "true", "√", "ok"}
 )
 _NO = frozenset(
     {"否", "不是", "不", "不对", "没有", "没", "无", "不要", "不需要", "不同意"}
+    | {"不用", "不用了", "没有的", "不是的", "不行"}
     | {"n", "no", "false", "×"}
 )
+# 不匿名, 没参加, 不在职: a short "no" made of 不/没 and the question's own word.
+_NO_PREFIX = re.compile(r"^(?:不|没|没有|未)[\u4e00-\u9fff]{1,4}$")
 _SKIP = frozenset({"跳过", "无", "没有", "不知道", "不清楚", "暂无", "略", "skip", "/skip", "-"})
 _CHINESE_DIGITS = {"零": 0, "〇": 0, "一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5}
 _CHINESE_DIGITS |= {"六": 6, "七": 7, "八": 8, "九": 9}
@@ -163,6 +167,11 @@ class FormField:
     refusal: str = ""
     sensitive: bool = False  # sensitive personal information: shown to staff, never logged
     mobile_only: bool = False  # phone: a mobile number, no landline
+    # The applicant's own name, phone, unit or grassroots union, which the member may have
+    # remembered for the next application (/profile). Never a nominee's or a reported unit's.
+    remember: str = ""
+    # number: at most the answer to this earlier number field (拟入会人数 ≤ 职工人数)
+    at_most: str = ""
 
     def visible(self, answers: Mapping[str, Any]) -> bool:
         return self.when is None or self.when.holds(answers)
@@ -350,8 +359,37 @@ def _field_from_data(raw: Any, number: int) -> FormField:
     return FormField(**values)
 
 
+REMEMBERED = {
+    "name": (FieldType.NAME,),
+    "phone": (FieldType.PHONE,),
+    "unit": (FieldType.TEXT,),
+    "grassroots_union": (FieldType.TEXT,),
+}
+
+
 def _check_form(form: Form, known_duties: set[str]) -> None:
     problems: list[str] = []
+    remembered = [f for f in form.fields if f.remember]
+    for form_field in remembered:
+        if form_field.remember not in REMEMBERED:
+            known = ", ".join(REMEMBERED)
+            problems.append(f"field {form_field.id}: remember must be one of {known}")
+        elif form_field.type not in REMEMBERED[form_field.remember]:
+            problems.append(
+                f"field {form_field.id}: a {form_field.type.value} field cannot be "
+                f"remembered as {form_field.remember}"
+            )
+    for form_field in form.fields:
+        if form_field.at_most:
+            before = form.fields[: form.fields.index(form_field)]
+            bound = next((f for f in before if f.id == form_field.at_most), None)
+            numbers = bound is not None and FieldType.NUMBER is form_field.type is bound.type
+            if not numbers:
+                problems.append(f"field {form_field.id}: at_most must name an earlier number")
+    if remembered and form.anonymous_allowed:
+        problems.append("an anonymous form remembers nothing: remove 'remember'")
+    if len({f.remember for f in remembered}) != len(remembered):
+        problems.append("two fields remember the same thing")
     if not _ID_PATTERN.fullmatch(form.id) or len(form.id) > MAX_ID_LENGTH:
         problems.append(f"form id {form.id!r} must be ASCII snake_case, <= {MAX_ID_LENGTH} chars")
     if form.duty not in known_duties:
@@ -565,7 +603,18 @@ def _reject(field: FormField, reason: str) -> ValidationError:
     return ValidationError(f"{reason}{field.retry}")
 
 
+# A field naming an organisation, by its label: 工作单位, 企业名称, 工会名称, 所属基层工会.
+_ORGANISATION_LABEL = re.compile(r"(单位|名称|工会)$")
+_USCC_SHAPE = re.compile(r"[0-9A-HJ-NPQRTUWXY]{2}\d{6}[0-9A-HJ-NPQRTUWXY]{10}")
+
+
 def _validate_text(field: FormField, text: str) -> str:
+    if field.type is FieldType.TEXT and _ORGANISATION_LABEL.search(field.label):
+        compact = re.sub(r"[\s\-]", "", text).upper()
+        if _USCC_SHAPE.fullmatch(compact):
+            raise _reject(field, f"这是统一社会信用代码，请填写{field.label}的全称。")
+        if not re.search(r"[\u4e00-\u9fffA-Za-z]", text):
+            raise _reject(field, f"请填写{field.label}的名称，不要只填数字。")
     length = len(text)
     if length < field.min_length:
         raise _reject(field, f"{field.label}至少需要{field.min_length}个字，您写了{length}个字。")
@@ -643,7 +692,14 @@ def _age(birth: date, today: date) -> int:
     return today.year - birth.year - ((today.month, today.day) < (birth.month, birth.day))
 
 
+_EXTENSION = re.compile(r"\s*(?:转|分机|ext\.?|x)\s*(\d{1,6})\s*$", re.IGNORECASE)
+EXTENSION_MARK = " 转"  # how an extension is kept after the number: +862224312556 转801
+
+
 def _validate_phone(field: FormField, text: str) -> str:
+    extension = ""
+    if (found := _EXTENSION.search(text)) is not None and not field.mobile_only:
+        extension, text = EXTENSION_MARK + found.group(1), text[: found.start()]
     digits = re.sub(r"[\s\-()（）.]+", "", text)
     if not re.fullmatch(r"\+?\d+", digits):
         raise _reject(field, "电话号码只能包含数字。")
@@ -668,7 +724,9 @@ def _validate_phone(field: FormField, text: str) -> str:
     )
     if not phonenumbers.is_valid_number(number) or kind not in allowed:
         raise _reject(field, "这个号码不是有效的手机或座机号码。")
-    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+    if extension and national.startswith("1"):
+        raise _reject(field, "手机号码没有分机号，请只填写11位手机号码。")
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164) + extension
 
 
 def _validate_uscc(field: FormField, text: str) -> str:
@@ -711,6 +769,15 @@ def _numbered(options: tuple[str, ...]) -> str:
 
 def _validate_choice(field: FormField, text: str) -> str:
     option = _option_for(field, text)
+    if option is None:
+        # 我退休了 → 退休: the one option the words contain.
+        folded = unicodedata.normalize("NFKC", text).casefold()
+        contained = [
+            o
+            for o in field.options
+            if len(o) >= 2 and unicodedata.normalize("NFKC", o).casefold() in folded
+        ]
+        option = contained[0] if len(contained) == 1 else None
     if option is None:
         raise _reject(field, f"没有找到“{text}”这一项，可选：{_numbered(field.options)}。")
     return option
@@ -773,7 +840,21 @@ def _validate_number(field: FormField, text: str) -> int | float:
     cleaned = re.sub(r"(?<=\d)[,，](?=\d{3})", "", text)  # 2,500
     match = _NUMBER.fullmatch(cleaned)
     rest = match.group("rest").strip(_EDGE_PUNCTUATION) if match else ""
-    units = {field.unit, "元", "块", "块钱", "人", "口", "口人", "名", "位", "个", "年", "岁"}
+    units = {
+        field.unit,
+        "元",
+        "块",
+        "块钱",
+        "人",
+        "口",
+        "口人",
+        "名",
+        "位",
+        "个",
+        "个人",
+        "年",
+        "岁",
+    }
     allowed_rest = rest == "" or re.fullmatch(
         r"(?:" + "|".join(re.escape(u) for u in units if u) + r")?(?:/月|每月|左右|以上)?", rest
     )
@@ -843,7 +924,7 @@ def _validate_yesno(field: FormField, text: str) -> bool:
     word = text.strip(_EDGE_PUNCTUATION).casefold()
     if word in _YES:
         return True
-    if word in _NO:
+    if word in _NO or _NO_PREFIX.match(word):
         return False
     raise _reject(field, f"抱歉，没能看懂“{text}”。")
 
@@ -884,6 +965,19 @@ def validate_upload(
         if guessed not in allowed_types:
             labels = "、".join(dict.fromkeys(_MIME_LABELS.get(m, m) for m in allowed_types))
             return f"不支持这种文件格式，请上传 {labels} 格式的文件。"
+    return None
+
+
+def cross_field_problem(
+    form: Form, field: FormField, value: Any, answers: Mapping[str, Any]
+) -> str | None:
+    """What the form's own rules between answers say of this one (拟入会人数 ≤ 职工人数)."""
+    if field.at_most and value is not None:
+        bound = answers.get(field.at_most)
+        if isinstance(bound, int | float) and value > bound:
+            limit = form.field(field.at_most)
+            most = f"{_format_number(float(bound))}{limit.unit}"
+            return f"{field.label}不能多于{limit.label}（{most}）。"
     return None
 
 
@@ -961,16 +1055,18 @@ def _split_phone(value: str) -> tuple[str, str] | None:
 
 
 def format_phone(value: str) -> str:
-    """E.164 → how people write it here: 13900001234, 022-24316932."""
+    """E.164 → how people write it here: 13900001234, 022-24316932 (转801)."""
+    value, mark, extension = value.partition(EXTENSION_MARK)
     parts = _split_phone(value)
     if parts is None:
-        return value
+        return value + mark + extension
     area, subscriber = parts
-    return f"{area}-{subscriber}" if area else subscriber
+    return (f"{area}-{subscriber}" if area else subscriber) + mark + extension
 
 
 def mask_phone(value: str) -> str:
     """Mobile 139****1234; landline keeps the area code and the last 2 digits: 022-******32."""
+    value = value.partition(EXTENSION_MARK)[0]
     parts = _split_phone(value)
     if parts is None:
         digits = re.sub(r"\D", "", value)

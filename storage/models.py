@@ -228,6 +228,7 @@ class Attachment(SQLModel, table=True):
     message_id: int
     file_name: str | None = None
     mime_type: str | None = None
+    caption: str | None = None  # what the member wrote with it, shown to staff with the file
     size: int
     sha256: str
     path: str  # relative to the files directory

@@ -114,10 +114,22 @@ def test_eval_names_the_bad_line(cache_dir: Path, tmp_path: Path) -> None:
     labelled.write_text("# comment\n会员卡\t3.2\n", encoding="utf-8")
     result = run(["eval", str(labelled)], cache_dir=cache_dir)
     assert result.returncode == 2
-    assert "line 2: expected 3 tab-separated columns" in result.stderr.decode()
+    assert "line 2: expected 3 or 4 tab-separated columns" in result.stderr.decode()
 
 
-@pytest.mark.parametrize("path", ["questions_tune.tsv", "questions_heldout.tsv"])
+def test_eval_accepts_every_aspect_route_prints(cache_dir: Path, tmp_path: Path) -> None:
+    labelled = tmp_path / "overview.tsv"
+    labelled.write_text(
+        "会员服务卡\t3.2\toverview\n老板拖欠工资\tnone\t-\t劳动保障监察\n", encoding="utf-8"
+    )
+    result = run(["eval", str(labelled)], cache_dir=cache_dir)
+    assert result.returncode == 0, result.stderr.decode()
+    assert "examples: 2 (in scope 1, out of scope 1)" in result.stdout.decode()
+
+
+@pytest.mark.parametrize(
+    "path", ["questions_tune.tsv", "questions_heldout.tsv", "questions_heldout_2.tsv"]
+)
 def test_labelled_sets_are_large_enough(path: str) -> None:
     from knowledge.evaluation import read_examples
 

@@ -58,6 +58,9 @@ def upgrade() -> None:
 
     with op.batch_alter_table("attachment", schema=None) as batch_op:
         batch_op.alter_column("draft_id", existing_type=sa.INTEGER(), nullable=True)
+        batch_op.add_column(
+            sa.Column("caption", sqlmodel.sql.sqltypes.AutoString(), nullable=True)
+        )
 
     with op.batch_alter_table("case", schema=None) as batch_op:
         batch_op.add_column(sa.Column("version", sa.Integer(), nullable=False, server_default="0"))
@@ -139,6 +142,7 @@ def downgrade() -> None:
         batch_op.drop_column("version")
 
     with op.batch_alter_table("attachment", schema=None) as batch_op:
+        batch_op.drop_column("caption")
         batch_op.alter_column("draft_id", existing_type=sa.INTEGER(), nullable=False)
 
     with op.batch_alter_table("staffprompt", schema=None) as batch_op:

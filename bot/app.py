@@ -29,6 +29,7 @@ from bot.services import SERVICES_KEY, Services
 from bot.settings import Settings
 from bot.workdays import CHINA, WorkCalendar
 from handlers import errors, forms, groups, member, staff, staff_commands
+from knowledge.faq import load_faq
 from knowledge.forms import load_forms
 from knowledge.router import Router, build_router
 from storage.cases import enqueue, purge_closed_cases
@@ -85,6 +86,12 @@ def build_application(
         ),
         applications=Applications(application_forms, router.catalogue, casework),
         casework=casework,
+        faq=load_faq(
+            catalogue=router.catalogue,
+            forms=application_forms,
+            topics=[topic.topic for topic in router.lexicon.out_of_scope],
+            normalizer=router.normalizer,
+        ),
     )
     staff_chats = set(settings.staff_chats())
     # Order matters: staff chats first (replies, card buttons, staff commands; only the roster

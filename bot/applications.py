@@ -889,16 +889,12 @@ class Applications:
         )
 
     def _filed_text(self, form: Form, duty: Duty, case: Case) -> Reply:
-        procedures = duty.procedures
-        procedure = next(
-            (p for p in procedures if form.procedure and p.title == form.procedure),
-            procedures[0] if procedures else None,
-        )
-        steps = procedure.steps if procedure else ()
+        """What happens next, for the member (the form's own words); the union's internal
+        steps stay under 办理流程."""
         text = texts.FORM_FILED.format(
             title=_e(form.title),
             number=case.number,
-            steps="\n".join(f"{i}. {_e(step)}" for i, step in enumerate(steps, 1)) or "—",
+            steps=_e(form.next_steps.replace("{department}", duty.department)),
             department=_e(duty.department),
             contacts="\n".join(contact_lines(duty.contact)),
         )

@@ -16,6 +16,8 @@ from typing import Any
 
 from bot import texts
 from knowledge.catalogue import Aspect, Catalogue, Contact, Duty
+from knowledge.faq import PLACEHOLDER, Faq, FaqEntry
+from knowledge.forms import FieldType, Form
 from knowledge.router import Route, RouteKind
 
 ASPECT_ORDER = (
@@ -136,7 +138,46 @@ def _missing(what: str) -> str:
     return texts.NOT_IN_CATALOGUE.format(what=what)
 
 
-def _section(duty: Duty, aspect: Aspect) -> list[str]:
+# ------------------------------------------------------------------ what the forms say
+
+Forms = Sequence[Form]
+
+
+def _forms_of(forms: Forms, duty: Duty) -> list[Form]:
+    return [form for form in forms if form.duty == duty.id]
+
+
+def form_materials(form: Form) -> list[str]:
+    """What the online form asks, as a member reads it: what to fill in, what to upload."""
+    filled, uploads = [], []
+    for field in form.fields:
+        if field.must_be is not None or field.id == "anonymous":
+            continue  # a yes/no gate or a choice of anonymity, not something to bring
+        note = texts.MATERIAL_IF if field.when is not None else ""
+        note = texts.MATERIAL_OPTIONAL if field.optional else note
+        if field.type is FieldType.UPLOAD:
+            count = (
+                f"{field.min_count}至{field.max_count}个"
+                if field.min_count and field.max_count > field.min_count
+                else f"{field.max_count}个以内"
+            )
+            uploads.append(f"{field.label}（{count}{note}）")
+        else:
+            filled.append(field.label + (f"（{note}）" if note else ""))
+    lines = []
+    if filled:
+        lines.append(texts.MATERIALS_FILL.format(fields=_e("、".join(filled))))
+    if uploads:
+        lines.append(texts.MATERIALS_UPLOAD.format(files=_e("；".join(uploads))))
+    return lines
+
+
+def form_eligibility(form: Form) -> list[str]:
+    """Who may file the form: the help text of each of its yes/no gates (must_be)."""
+    return [_e(field.help or field.prompt) for field in form.fields if field.must_be is not None]
+
+
+def _section(duty: Duty, aspect: Aspect, forms: Forms = ()) -> list[str]:
     if aspect is Aspect.PROCESS:
         lines = [texts.PROCESS_HEADING]
         for procedure in duty.procedures:
@@ -145,7 +186,17 @@ def _section(duty: Duty, aspect: Aspect) -> list[str]:
             lines.extend(_numbered(procedure.steps))
         return lines if duty.steps else [texts.PROCESS_HEADING, _missing("办理流程")]
     if aspect is Aspect.MATERIALS:
-        return [texts.MATERIALS_HEADING, *(_bullets(duty.materials) or [_missing("所需材料")])]
+        # The online forms' own fields: the answer can never disagree with what they ask.
+        online = [
+            line
+            for form in _forms_of(forms, duty)
+            for line in (
+                texts.MATERIALS_ONLINE.format(title=_e(form.title)),
+                *form_materials(form),
+            )
+        ]
+        listed = _bullets(duty.materials)
+        return [texts.MATERIALS_HEADING, *(listed + online or [_missing("所需材料")])]
     if aspect is Aspect.BASIS:
         return [texts.BASIS_HEADING, *(_bullets(duty.basis) or [_missing("法定依据")])]
     if aspect is Aspect.DEPARTMENT:
@@ -158,15 +209,17 @@ def _section(duty: Duty, aspect: Aspect) -> list[str]:
     return []
 
 
-def duty_text(duty: Duty, aspect: Aspect) -> str:
+def duty_text(duty: Duty, aspect: Aspect, forms: Forms = ()) -> str:
     parts = [texts.DUTY_HEADING.format(name=_e(duty.name))]
     if aspect is Aspect.OVERVIEW:
         parts.append(texts.DEPARTMENT_LINE.format(department=_e(duty.department or "—")))
+        for form in _forms_of(forms, duty):
+            parts += [texts.ELIGIBILITY_LINE.format(rule=rule) for rule in form_eligibility(form)]
         for section in (Aspect.PROCESS, Aspect.MATERIALS, Aspect.CONTACT):
             parts.append("")
-            parts.extend(_section(duty, section))
+            parts.extend(_section(duty, section, forms))
     else:
-        parts.extend(_section(duty, aspect))
+        parts.extend(_section(duty, aspect, forms))
     return "\n".join(parts)
 
 
@@ -188,7 +241,12 @@ ApplyLinks = Mapping[str, Sequence[tuple[str, str]]]
 
 
 def duty_reply(
-    catalogue: Catalogue, duty_id: str, aspect: Aspect, *, apply: ApplyLinks | None = None
+    catalogue: Catalogue,
+    duty_id: str,
+    aspect: Aspect,
+    *,
+    apply: ApplyLinks | None = None,
+    forms: Forms = (),
 ) -> Reply:
     duty = catalogue.duty(duty_id)
     rows = _aspect_buttons(duty, aspect)
@@ -200,7 +258,7 @@ def duty_reply(
             Button(texts.BUTTON_MENU, cb_area(duty.area_id)),
         )
     )
-    return Reply(duty_text(duty, aspect), tuple(rows))
+    return Reply(duty_text(duty, aspect, forms), tuple(rows))
 
 
 def menu_root(catalogue: Catalogue) -> Reply:
@@ -303,8 +361,13 @@ def answer(
     confident_score: float,
     union: str,
     apply: ApplyLinks | None = None,
+    forms: Forms = (),
+    faq: Faq | None = None,
 ) -> Answer:
-    """What to say to a routed question: the answer, a question back, or a referral."""
+    """What to say to a routed question: a curated answer when one fits better, the duty's
+    answer, a question back, or a referral."""
+    if faq is not None and (entry := curated(faq, route, confident_score)) is not None:
+        return Answer(faq_reply(entry, catalogue, forms, related=route.related))
     if route.kind is RouteKind.SMALLTALK:
         return Answer(smalltalk_reply(route.topic, union))
     if route.kind is RouteKind.OUT_OF_SCOPE:
@@ -318,13 +381,105 @@ def answer(
         return Answer(reply)
     if route.duty is not None and route.score >= confident_score:
         aspect = route.aspect or Aspect.OVERVIEW
-        return Answer(duty_reply(catalogue, route.duty, aspect, apply=apply))
+        return Answer(duty_reply(catalogue, route.duty, aspect, apply=apply, forms=forms))
     return Answer(clarify_reply(catalogue, route), MissKind.UNSURE, guess=route.duty)
 
 
-def brief_answer(catalogue: Catalogue, route: Route, *, confident_score: float, union: str) -> str:
-    """A short answer to a question asked in the middle of a form: the part of the duty asked
-    about (or whom to ask), so that the form's question can follow it in the same message."""
+# ------------------------------------------------------------------ curated answers
+
+
+LONG_ASK = 4  # characters: an ask phrase this long is specific enough to answer by itself
+
+
+def curated(faq: Faq, route: Route, confident_score: float) -> FaqEntry | None:
+    """The curated answer for this question, when it fits better than the route's own: the
+    answer to a labour-dispute topic; or an entry asked for in so many words, about the duty
+    the router found (or specific enough, or the router unsure)."""
+    if route.kind is RouteKind.OUT_OF_SCOPE and (entry := faq.for_topic(route.topic)):
+        return entry
+    found = faq.match(route.question)
+    if found is None:
+        return None
+    entry, ask = found
+    if route.kind is RouteKind.OUT_OF_SCOPE and route.topic:
+        return entry if len(ask) >= LONG_ASK else None
+    unsure = route.duty is None or route.score < confident_score
+    if unsure or entry.duty in ("", route.duty) or len(ask) >= LONG_ASK:
+        return entry
+    return None
+
+
+def faq_text(entry: FaqEntry, catalogue: Catalogue, forms: Forms) -> str:
+    """The answer with its placeholders filled from the catalogue and the forms."""
+    by_id = {form.id: form for form in forms}
+
+    def fill(match: re.Match[str]) -> str:
+        kind, name = match.group(1), match.group(2)
+        if kind in ("phone", "contacts"):
+            duties = catalogue.duties_of_department(name)
+            contact = duties[0].contact if duties else None
+            if contact is None:
+                return ""
+            if kind == "phone":
+                return _e(contact.phone or "")
+            return "，".join(contact_lines(contact))
+        form = by_id.get(name)
+        if form is None:
+            return ""
+        if kind == "materials":
+            return "\n".join(form_materials(form))
+        if kind == "eligibility":
+            return "\n".join(form_eligibility(form)) or texts.NO_ELIGIBILITY_RULE
+        return _e(form.intro)
+
+    escaped = _e(entry.answer)
+    return PLACEHOLDER.sub(fill, escaped).strip()
+
+
+def faq_reply(
+    entry: FaqEntry, catalogue: Catalogue, forms: Forms, *, related: Sequence[str] = ()
+) -> Reply:
+    lines = [faq_text(entry, catalogue, forms)]
+    if entry.evidence:
+        lines += ["", texts.EVIDENCE_HEADING, *_bullets(entry.evidence)]
+    if entry.topic:  # a member's own dispute: what the union can do for them
+        department = "权益保障部"
+        duties = catalogue.duties_of_department(department)
+        phone = duties[0].contact.phone if duties else ""
+        lines += ["", texts.UNION_HELPS.format(department=department, phone=_e(phone or "—"))]
+    lines += ["", texts.ANSWER_SOURCE.format(source=_e(entry.source))]
+    by_id = {form.id: form for form in forms}
+    rows: list[tuple[Button, ...]] = []
+    wanted = [*entry.buttons, *(f"duty:{duty}" for duty in related)]
+    for token in dict.fromkeys(wanted):
+        kind, _, value = token.partition(":")
+        if kind == "apply" and value in by_id:
+            rows.append((Button(texts.BUTTON_APPLY.format(button=by_id[value].button), token),))
+        elif kind == "human":
+            rows.append((Button(texts.BUTTON_HUMAN, cb_human(value or None)),))
+        elif kind == "duty" and (duty := catalogue.get(value)) is not None:
+            rows.append(
+                (Button(texts.BUTTON_ABOUT.format(title=duty.title or duty.name), cb_duty(value)),)
+            )
+        elif kind == "mycases":
+            rows.append((Button(texts.BUTTON_MYCASES_NOW, "cases"),))
+    rows.append((Button(texts.BUTTON_MENU, CB_MENU),))
+    return Reply("\n".join(lines), tuple(rows))
+
+
+def brief_answer(
+    catalogue: Catalogue,
+    route: Route,
+    *,
+    confident_score: float,
+    union: str,
+    forms: Forms = (),
+    faq: Faq | None = None,
+) -> str:
+    """A short answer to a question asked in the middle of a form: a curated answer, or the
+    part of the duty asked about (or whom to ask), so that the form's question can follow."""
+    if faq is not None and (entry := curated(faq, route, confident_score)) is not None:
+        return faq_text(entry, catalogue, forms)
     if route.kind is RouteKind.SMALLTALK:
         return smalltalk_reply(route.topic, union).text
     if route.kind is RouteKind.OUT_OF_SCOPE:
@@ -339,5 +494,5 @@ def brief_answer(catalogue: Catalogue, route: Route, *, confident_score: float, 
         lines = [texts.DEPARTMENT_LINE.format(department=_e(duty.department or "—"))]
         lines += contact_lines(duty.contact)
     else:
-        lines = _section(duty, aspect)
+        lines = _section(duty, aspect, forms)
     return "\n".join([texts.DUTY_HEADING.format(name=_e(duty.name)), *lines])

@@ -13,6 +13,8 @@ from bot.casework import Casework
 from bot.outbox import Postman
 from bot.settings import Settings
 from knowledge.catalogue import Catalogue
+from knowledge.faq import Faq
+from knowledge.forms import Form
 from knowledge.router import Router
 
 SERVICES_KEY = "services"
@@ -27,6 +29,12 @@ class Services:
     postman: Postman
     applications: Applications
     casework: Casework
+    faq: Faq
+
+    @property
+    def forms(self) -> list[Form]:
+        """The online forms, for answers that must agree with them."""
+        return list(self.applications.forms.values())
 
     @property
     def files_dir(self) -> Path:

@@ -237,9 +237,9 @@ FORM_EDIT_MENU = "请选择要修改的项目："
 BUTTON_BACK_TO_SUMMARY = "« 返回核对"
 FORM_FILED = (
     "您的《{title}》已提交，受理编号 <b>{number}</b>。\n\n"
-    "<b>接下来</b>\n{steps}\n\n"
-    "如有疑问请联系{department}：\n{contacts}\n\n"
-    "发送 /mycases 可随时查看办理进度。"
+    "<b>接下来</b>\n{steps}\n"
+    "办理的每一步都会在这里通知您，也可以随时发送 /mycases 查看进度。\n\n"
+    "如有疑问请联系{department}：\n{contacts}"
 )
 FORM_ALREADY_FILED = "这份申请已经提交过了，受理编号 <b>{number}</b>，无需重复提交。"
 FORM_CANCELLED = "已取消《{title}》，您填写的内容已删除。"
@@ -698,3 +698,20 @@ FORM_TOO_LONG = (
 )
 BUTTON_KEEP_FIRST = "保留前{limit}个字"
 BUTTON_RETYPE = "重新输入"
+
+# ------------------------------------------------------------------ curated answers
+MATERIALS_ONLINE = "<i>在线申请《{title}》需要：</i>"
+MATERIALS_FILL = "• 填写：{fields}"
+MATERIALS_UPLOAD = "• 上传：{files}"
+MATERIAL_OPTIONAL = "选填"
+MATERIAL_IF = "视情况"
+ELIGIBILITY_LINE = "办理条件：{rule}"
+NO_ELIGIBILITY_RULE = "申请表没有另外的资格条件，能否办理以审核为准。"
+EVIDENCE_HEADING = "<b>建议先保存好这些证据：</b>"
+UNION_HELPS = (
+    "工会也能帮您：区总工会{department}（电话 {phone}）可以为您提供咨询、帮您理清情况；"
+    "点「转人工」，工作人员会在这里回复您。"
+)
+ANSWER_SOURCE = "<i>依据：{source}</i>"
+BUTTON_ABOUT = "了解：{title}"
+BUTTON_MYCASES_NOW = "查看我的申请"

@@ -95,6 +95,8 @@ def _brief(svc: Services, text: str) -> str:
         svc.router.route(text),
         confident_score=svc.settings.confident_score,
         union=svc.settings.union_name,
+        forms=svc.forms,
+        faq=svc.faq,
     )
 
 

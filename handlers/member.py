@@ -224,6 +224,8 @@ def _on_text(
             confident_score=svc.settings.confident_score,
             union=svc.settings.union_name,
             apply=svc.applications.links,
+            forms=svc.forms,
+            faq=svc.faq,
         )
         if said.miss is not None:
             reason = MissReason(said.miss.value)
@@ -427,7 +429,7 @@ async def button(update: Update, context: Context) -> None:
         duty_id, _, aspect = rest.partition(":")
         if catalogue.get(duty_id) is not None and aspect in Aspect._value2member_map_:
             reply = replies.duty_reply(
-                catalogue, duty_id, Aspect(aspect), apply=svc.applications.links
+                catalogue, duty_id, Aspect(aspect), apply=svc.applications.links, forms=svc.forms
             )
     elif kind == replies.CB_NONE and not rest:
         reply = _none_of_these(svc, user.id, chat_id)

@@ -205,6 +205,8 @@ class Form:
     # The handling time limit staff work to, in working days after filing (限时办理). Shown to
     # staff on the card and in the digest, never promised to the member.
     time_limit_days: int
+    # What happens next, as the member reads it after filing ({department} is filled in).
+    next_steps: str
     # Issue 4, 2.3: a yes/no field "anonymous" decides; name and phone fields depend on it.
     anonymous_allowed: bool = False
     # Which of the duty's procedures a filed case follows, by its title in duties.toml
@@ -291,7 +293,17 @@ def _unknown_keys(data: Mapping[str, Any], allowed: set[str], where: str) -> Non
 
 def _form_from_data(data: Mapping[str, Any]) -> Form:
     _unknown_keys(data, _FORM_KEYS, "form")
-    for key in ("id", "duty", "title", "button", "intro", "privacy", "fields", "time_limit_days"):
+    for key in (
+        "id",
+        "duty",
+        "title",
+        "button",
+        "intro",
+        "privacy",
+        "fields",
+        "time_limit_days",
+        "next_steps",
+    ):
         if key not in data:
             raise FormError(f"form: missing {key!r}")
     time_limit = data["time_limit_days"]
@@ -318,6 +330,7 @@ def _form_from_data(data: Mapping[str, Any]) -> Form:
         privacy=Privacy(**{key: str(value).strip() for key, value in privacy.items()}),
         fields=tuple(_field_from_data(raw, number) for number, raw in enumerate(raw_fields, 1)),
         time_limit_days=time_limit,
+        next_steps=str(data["next_steps"]).strip(),
         anonymous_allowed=bool(data.get("anonymous_allowed", False)),
         procedure=str(data.get("procedure", "")),
     )

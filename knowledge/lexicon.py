@@ -38,6 +38,13 @@ class OutOfScopeTopic:
     topic: str
     refer_to: str
     terms: tuple[str, ...]
+    related: tuple[str, ...] = ()  # the union's duties that can help all the same
+    # Topics of one group add their evidence up against a duty: a story of unpaid wages, no
+    # contract and a dismissal is a labour dispute three times over.
+    group: str = ""
+    weight: float | None = (
+        None  # the evidence one of its terms gives; default weights.out_of_scope
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,6 +94,9 @@ def _from_data(data: dict[str, Any], *, source: str) -> Lexicon:
                 topic=str(entry["topic"]),
                 refer_to=str(entry.get("refer_to", "")),
                 terms=tuple(entry.get("terms", ())),
+                related=tuple(str(duty) for duty in entry.get("related", ())),
+                group=str(entry.get("group", "")),
+                weight=float(entry["weight"]) if "weight" in entry else None,
             )
             for entry in data.get("out_of_scope", ())
         ),
@@ -105,6 +115,12 @@ def validate(lexicon: Lexicon, catalogue: Catalogue, *, source: str) -> None:
                 for term in terms
                 if len(term.strip()) < 2
             ]
+    for topic in lexicon.out_of_scope:
+        problems += [
+            f"[[out_of_scope]] {topic.topic!r}: related {duty!r} is not a duty in the catalogue"
+            for duty in topic.related
+            if catalogue.get(duty) is None
+        ]
     known_departments = set(catalogue.departments())
     problems += [
         f"[departments] {name!r} is not a department in the catalogue"

@@ -66,10 +66,12 @@ class Route:
     department: str | None = None  # set when the question names a department, not a duty
     topic: str | None = None  # the smalltalk intent, or the out-of-scope topic
     refer_to: str | None = None  # for out-of-scope topics: who does handle it
+    related: tuple[str, ...] = ()  # for out-of-scope topics: duties of the union that can help
 
     def to_json(self) -> dict[str, Any]:
-        """The stable `union-bot route` line."""
-        return {
+        """The stable `union-bot route` line; an out-of-scope line also says who handles it
+        (`refer_to`, or null) and, where the union can help too, its `related` duties."""
+        line: dict[str, Any] = {
             "question": self.question,
             "kind": self.kind.value,
             "duty": self.duty,
@@ -77,6 +79,11 @@ class Route:
             "score": self.score,
             "candidates": [{"duty": c.duty, "score": c.score} for c in self.candidates],
         }
+        if self.kind is RouteKind.OUT_OF_SCOPE:
+            line["refer_to"] = self.refer_to
+            if self.related:
+                line["related"] = list(self.related)
+        return line
 
 
 @dataclass(frozen=True, slots=True)
@@ -215,6 +222,12 @@ class Router:
         self.aspects = TermIndex(self._aspect_entries)
         self.smalltalk = TermIndex(self._smalltalk_entries)
         self._referrals = {topic.topic: topic.refer_to for topic in lexicon.out_of_scope}
+        self._related = {topic.topic: topic.related for topic in lexicon.out_of_scope}
+        self._groups = {topic.topic: topic.group for topic in lexicon.out_of_scope if topic.group}
+        self._group_related: dict[str, set[str]] = defaultdict(set)
+        for topic in lexicon.out_of_scope:
+            if topic.group:
+                self._group_related[topic.group].update(topic.related)
         self.segmenter = Segmenter([*self.topics.terms, *self.aspects.terms], cache_dir=cache_dir)
 
     def _norm(self, term: str) -> str:
@@ -230,8 +243,9 @@ class Router:
             for name in names:
                 yield self._norm(name), Evidence("department", department, weights.department)
         for topic in self.lexicon.out_of_scope:
+            weight = weights.out_of_scope if topic.weight is None else topic.weight
             for term in topic.terms:
-                yield self._norm(term), Evidence("out_of_scope", topic.topic, weights.out_of_scope)
+                yield self._norm(term), Evidence("out_of_scope", topic.topic, weight)
         for term in self.lexicon.union_terms:
             yield self._norm(term), Evidence("union", "", 0.0)
 
@@ -494,6 +508,17 @@ class Router:
         out_topic, out_weight = max(
             tally.out_of_scope.items(), key=lambda item: item[1], default=("", 0.0)
         )
+        related = self._related.get(out_topic, ())
+        if out_group := self._groups.get(out_topic):
+            out_weight = sum(
+                weight
+                for topic, weight in tally.out_of_scope.items()
+                if self._groups.get(topic) == out_group
+            )
+            # The union's duties the group can offer and the question points at too: a
+            # pregnant member dismissed hears of the 女职工 work as well as the arbitration.
+            helpful = self._group_related.get(out_group, set())
+            related = (*related, *(d for d, _ in ranked if d in helpful and d not in related))
         # On a tie, a duty named outright wins if it is what the member asks about last:
         # 我是送外卖的，能加入工会吗 is about joining; 我辞职了，社保咋交 is not the union's.
         tie_to_duty = best >= self.lexicon.weights.strong and tally.last_duty > tally.last_out
@@ -507,6 +532,7 @@ class Router:
                 candidates,
                 topic=out_topic,
                 refer_to=self._referrals.get(out_topic) or None,
+                related=related,
             )
         if best < MIN_DUTY_EVIDENCE and smalltalk is not None:
             intent, share = smalltalk

@@ -16,10 +16,15 @@ from tests.conftest import DATA
 
 REPO = Path(__file__).resolve().parent.parent
 
-# Floors for the held-out set (never tuned against): a regression below them fails the build.
-# The issue's targets are top-1 >= 95, top-3 >= 99, rejection >= 95, aspect >= 90; the floors
-# sit at or above them, just below what the router reaches (98.2, 99.4, 100, 90.5).
-HELD_OUT_FLOORS = {"top1": 98, "top3": 99, "rejection": 98, "aspect": 90}
+# Floors for the held-out sets (never tuned against): a regression below them fails the build.
+# They sit just below what the router reaches. The first set (five labour disputes relabelled
+# as none by issue 10's policy) reaches 98.8, 100, 100, 91.5; the second, written for issue 10
+# with labour disputes and words shared with other bodies, reaches 96.4, 98.2, 85.6, 86.7,
+# still short of issue 10's targets (97, 99, 95, 92).
+HELD_OUT_FLOORS = {
+    "questions_heldout.tsv": {"top1": 98.5, "top3": 99.5, "rejection": 99, "aspect": 91},
+    "questions_heldout_2.tsv": {"top1": 96, "top3": 98, "rejection": 85, "aspect": 86},
+}
 
 
 def _tool(name: str) -> str:
@@ -41,10 +46,11 @@ def test_code_quality(command: list[str]) -> None:
     assert result.returncode == 0, result.stdout + result.stderr
 
 
-def test_held_out_routing_floors(cache_dir: Path) -> None:
-    flags = [f"--min-{name}={value}" for name, value in HELD_OUT_FLOORS.items()]
+@pytest.mark.parametrize("name", sorted(HELD_OUT_FLOORS))
+def test_held_out_routing_floors(cache_dir: Path, name: str) -> None:
+    flags = [f"--min-{floor}={value}" for floor, value in HELD_OUT_FLOORS[name].items()]
     result = subprocess.run(
-        [sys.executable, "-m", "bot.cli", "eval", str(DATA / "questions_heldout.tsv"), *flags],
+        [sys.executable, "-m", "bot.cli", "eval", str(DATA / name), *flags],
         cwd=REPO,
         capture_output=True,
         text=True,
@@ -62,6 +68,7 @@ TUNING_FLOORS = {
     "questions_tune_more.tsv": (0.99, 0.99, 0.96),
     "questions_tune_3.tsv": (0.99, 0.99, 0.95),
     "questions_tune_4.tsv": (0.94, 0.99, 0.95),
+    "questions_tune_5.tsv": (0.89, 0.99, 0.99),
 }
 
 

@@ -47,7 +47,7 @@ def test_route_reads_stdin_and_survives_any_line(cache_dir: Path) -> None:
     assert result.returncode == 0, result.stderr.decode()
     out = [json.loads(line) for line in result.stdout.decode("utf-8").splitlines()]
     assert len(out) == len(lines)
-    assert all(set(item) == KEYS for item in out)
+    assert all(set(item) - {"refer_to", "related"} == KEYS for item in out)
     assert out[0]["duty"] == "3.2" and out[0]["kind"] == "duty" and out[0]["aspect"] == "process"
     assert [item["duty"] for item in out[1:7]] == [None] * 6
     assert out[3]["question"] == "会" * 10_000
@@ -151,3 +151,19 @@ def test_route_argument_with_invalid_utf8(cache_dir: Path) -> None:
     data = json.loads(result.stdout.decode("utf-8"))
     assert data["question"] == "\ufffd\ufffd会员卡"
     assert data["duty"] == "3.2"
+
+
+def test_route_names_who_handles_a_labour_dispute(cache_dir: Path) -> None:
+    lines = [
+        "老板拖欠工资三个月了怎么办",
+        "工伤认定要什么材料",
+        "党员组织关系怎么转",
+        "会员服务卡怎么办理",
+    ]
+    result = run(["route"], stdin="\n".join(lines).encode(), cache_dir=cache_dir)
+    wages, injury, party, card = (json.loads(line) for line in result.stdout.decode().splitlines())
+    assert (wages["kind"], wages["duty"]) == ("out_of_scope", None)
+    assert "劳动保障监察" in wages["refer_to"] and wages["related"] == ["3.1"]
+    assert "工伤认定" in injury["refer_to"] and injury["related"] == ["2.3"]
+    assert party["refer_to"] == "所在单位的党组织" and "related" not in party
+    assert set(card) == KEYS, "a duty line keeps the stable interface"

@@ -161,8 +161,11 @@ async def test_every_form_end_to_end(harness: Harness, form_id: str) -> None:
     filed = await harness.press("提交")
     number = NUMBER.search(filed["text"])
     assert number, filed["text"]
-    assert "接下来" in filed["text"]
-    assert any(step in filed["text"] for p in duty.procedures for step in p.steps[:1])
+    assert "接下来" in filed["text"] and "/mycases" in filed["text"]
+    # What happens next for the member (the form's own words), not the union's internal steps.
+    assert form.next_steps.replace("{department}", duty.department) in filed["text"]
+    internal = [step for p in duty.procedures for step in p.steps if len(step) >= 4]
+    assert not any(step in filed["text"] for step in internal)
     assert duty.contact.phone in filed["text"]
 
     staff_chat = DEPARTMENT_CHATS[duty.department]
@@ -825,10 +828,13 @@ async def test_two_processes_submitting_one_draft_file_one_case(harness: Harness
         assert len(session.exec(select(Case)).all()) == 1
 
 
-async def test_the_annual_review_tells_the_annual_review_steps(harness: Harness) -> None:
-    review = _forms(harness)["service_card_review"]
-    await start(harness, review)
-    await fill(harness, review)
+async def test_after_filing_the_member_reads_what_happens_next(harness: Harness) -> None:
+    form = _forms(harness)["service_card"]
+    await start(harness, form)
+    await fill(harness, form)
     filed = await harness.press("提交")
-    assert "与保险合作社续保" in filed["text"], "年审程序, as the form names it"
-    assert "等待发卡" not in filed["text"]
+    assert "权益保障部的工作人员会审核您的申请" in filed["text"]
+    assert "在指定时间个人向本级工会提交办卡材料" not in filed["text"], "an internal step"
+    # The union's own steps are still there for whoever asks for 办理流程.
+    steps = await harness.say("会员服务卡办理流程")
+    assert "在指定时间个人向本级工会提交办卡材料" in steps["text"]

@@ -332,7 +332,7 @@ def test_a_stale_answer_of_a_hidden_field_shows_nothing(forms: dict[str, Form]) 
     )  # fmt: skip
     form = Form(
         id="chain", duty="2.3", title="链", button="链", intro="链。", privacy=base.privacy,
-        fields=(base.fields[0], kind, detail), time_limit_days=5,
+        fields=(base.fields[0], kind, detail), time_limit_days=5, next_steps="",
     )  # fmt: skip
     shown = [f.id for f in form.visible_fields({"anonymous": False, "kind": "其他"})]
     assert shown == ["anonymous", "kind", "detail"]
@@ -429,6 +429,7 @@ GOOD_FORM: dict[str, Any] = {
     "title": "测试表单",
     "button": "测试",
     "time_limit_days": 5,
+    "next_steps": "组织部会审核。",
     "intro": "用于测试。",
     "privacy": {"collected": "姓名", "purpose": "测试", "recipients": "工会", "retention": "1"},
     "fields": [

@@ -33,7 +33,6 @@ def test_every_labelled_tuning_question_routes_to_an_accepted_duty(router: Route
         ("区级劳模也能享受困难帮扶吗", "4.2", Aspect.OVERVIEW),
         ("想推荐我师傅评劳模", "4.1", Aspect.PROCESS),
         ("老板不给涨工资", "2.1", Aspect.OVERVIEW),
-        ("老板不给签合同", "3.4", Aspect.OVERVIEW),
         ("老板不让建工会", "1.1", Aspect.OVERVIEW),
     ],
 )
@@ -55,7 +54,7 @@ def test_duty_and_aspect(router: Router, question: str, duty: str, aspect: Aspec
         ("huiyuanka zenme banli", "3.2"),  # pinyin
         ("gonghui fanren dengji", "3.3"),  # pinyin with a typo of its own
         ("laomopingxuan", "4.1"),
-        ("ＯＫ，我想问问劳动合同的事", "3.4"),  # full-width
+        ("ＯＫ，我想问问普法讲座的事", "3.4"),  # full-width
         ("工会卡咋整啊🙏🙏", "3.2"),  # emoji
         ("俺们厂介个职代会倍儿不正规，嘛事都不公开", "2.1"),  # Tianjin dialect
         (
@@ -102,7 +101,7 @@ def test_department_and_duty_together_is_the_duty(router: Router) -> None:
         ("帮我订一张去北京的火车票", "交通出行"),
         ("我的快递到哪了", "生活服务"),
         ("低保怎么申请", "低保救助"),
-        ("公司不给交社保，工会能帮忙吗", "社会保险"),
+        ("公司不给交社保，工会能帮忙吗", "社保欠缴"),
         ("医保卡丢了怎么补办", "医疗保险"),
     ],
 )
@@ -184,8 +183,47 @@ def test_survives_any_line(router: Router, line: str) -> None:
     assert isinstance(route, Route)
     assert 0 <= route.score <= 100
     data = route.to_json()
-    assert set(data) == {"question", "kind", "duty", "aspect", "score", "candidates"}
+    stable = {"question", "kind", "duty", "aspect", "score", "candidates"}
+    # An out-of-scope line also says who handles it (null when nobody is known).
+    assert set(data) == (stable | {"refer_to"} if route.kind is RouteKind.OUT_OF_SCOPE else stable)
     assert data["question"] == line
+
+
+@pytest.mark.parametrize(
+    ("question", "topic", "related"),
+    [
+        ("老板不给签合同", "劳动合同", ()),
+        ("老板拖欠工资三个月了怎么办", "拖欠工资", ("3.1",)),
+        ("我被公司辞退了没有补偿", "解除劳动关系与补偿", ()),
+        ("劳动仲裁去哪立案", "解除劳动关系与补偿", ()),
+        ("工伤认定要什么材料", "工伤认定", ("2.3",)),
+        ("怀孕三个月被公司辞退了", "解除劳动关系与补偿", ("2.4",)),
+        ("休完产假回来公司把我调岗降薪", "孕期与产假权益", ("2.4",)),
+        ("包工头跑了，工钱找谁要", "拖欠工资", ("3.1",)),
+        ("职业病诊断去哪做", "职业病诊断", ("2.3",)),
+        ("安全生产许可证怎么办", "安全生产许可", ()),
+        ("三八红旗手怎么评", "三八红旗手", ()),
+    ],
+)
+def test_labour_disputes_and_shared_words_are_referred(
+    router: Router, question: str, topic: str, related: tuple[str, ...]
+) -> None:
+    """Issue 10 §2: a member's own dispute, or another body's business, is never a duty."""
+    route = router.route(question)
+    assert (route.kind, route.duty, route.topic) == (RouteKind.OUT_OF_SCOPE, None, topic)
+    assert route.refer_to and route.related == related
+
+
+@pytest.mark.parametrize(
+    ("question", "aspect"),
+    [
+        ("职代会怎么开", Aspect.PROCESS),
+        ("集体合同怎么签", Aspect.PROCESS),
+        ("工会委员怎么产生", Aspect.PROCESS),
+    ],
+)
+def test_asking_how_is_the_process(router: Router, question: str, aspect: Aspect) -> None:
+    assert router.route(question).aspect is aspect
 
 
 def test_json_shape(router: Router) -> None:

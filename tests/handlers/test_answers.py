@@ -1,0 +1,104 @@
+"""Answers a member can act on (issue 10 §1–§2): the first questions, labour disputes, and
+answers that agree with the forms."""
+
+from __future__ import annotations
+
+import pytest
+
+from bot.replies import form_eligibility, form_materials
+from tests.handlers.conftest import Harness
+from tests.handlers.test_forms import _buttons, _forms
+
+LABOUR = [
+    # (what a member says, the body named, a union service offered besides 转人工)
+    ("老板拖欠工资三个月了怎么办", "劳动保障监察", "在线申请：申请困难帮扶"),
+    ("包工头干完活跑了，我们的工钱找谁要", "劳动保障监察", "在线申请：申请困难帮扶"),
+    ("我被公司辞退了没有补偿", "劳动人事争议仲裁委员会", None),
+    ("劳动仲裁去哪立案", "劳动人事争议仲裁委员会", None),
+    ("干了一年多公司一直不跟我签劳动合同", "劳动保障监察", None),
+    ("周末加班从来不给加班费", "劳动人事争议仲裁委员会", None),
+    ("工伤认定要什么材料", "人社部门", "了解：参与劳动保护和安全生产的监督检查工作"),
+    ("职业病诊断去哪做", "职业病诊断机构", "了解：参与劳动保护和安全生产的监督检查工作"),
+    ("休完产假回来公司把我调岗降薪", "妇联", "了解：团结动员和组织女职工"),
+    ("公司不给我们交社保", "社保经办机构", None),
+]
+
+
+@pytest.mark.parametrize(("question", "body", "service"), LABOUR)
+async def test_a_labour_dispute_gets_who_decides_it_and_the_unions_help(
+    harness: Harness, question: str, body: str, service: str | None
+) -> None:
+    answer = await harness.say(question)
+    text = answer["text"]
+    assert body in text, text
+    assert "建议先保存好这些证据" in text and "24312556" in text, "evidence, and 权益保障部"
+    assert "制定工作安排" not in text, "never the internal card of 3.4"
+    assert "不属于工会的职责范围" not in text
+    buttons = _buttons(answer)
+    assert "转人工" in buttons
+    if service is not None:
+        assert any(button.startswith(service) for button in buttons), buttons
+
+
+async def test_a_labour_dispute_handed_over_reaches_the_rights_department(
+    harness: Harness,
+) -> None:
+    from tests.handlers.conftest import RIGHTS
+
+    await harness.say("老板拖欠工资三个月了怎么办")
+    await harness.press("转人工")
+    assert "拖欠工资" in harness.last(RIGHTS)["text"]
+
+
+@pytest.mark.parametrize(
+    ("question", "expected", "absent"),
+    [
+        ("我想加入工会", "通过您所在单位的工会", "选举产生会员代表"),
+        ("会费怎么交", "请问您单位的工会", "%"),
+        ("会员服务卡有什么用", "普惠服务卡", None),
+        ("会员卡丢了怎么办", "24312556", None),
+        ("困难帮扶条件", "困难职工帮扶工作方案", None),
+        ("区总工会在哪", "后台一号路工人俱乐部院内", None),
+        ("我要投诉区总工会", "hdqzghzzb@126.com", None),
+    ],
+)
+async def test_the_first_questions_get_a_caseworkers_answer(
+    harness: Harness, question: str, expected: str, absent: str | None
+) -> None:
+    answer = await harness.say(question)
+    assert expected in answer["text"], answer["text"]
+    assert "依据：" in answer["text"], "every curated answer names its source"
+    if absent is not None:
+        assert absent not in answer["text"]
+
+
+async def test_following_an_application(harness: Harness) -> None:
+    answer = await harness.say("我的卡什么时候能办好")
+    assert "/mycases" in answer["text"]
+
+
+async def test_materials_and_eligibility_come_from_the_form(harness: Harness) -> None:
+    form = _forms(harness)["service_card"]
+    materials = await harness.say("办会员服务卡要带什么材料")
+    for line in form_materials(form):
+        assert line in materials["text"]
+    assert "暂未列明" not in materials["text"]
+    assert "在线申请：办理会员服务卡" in _buttons(materials)
+    retired = await harness.say("我退休了还能办会员服务卡吗")
+    for rule in form_eligibility(form):
+        assert rule in retired["text"]
+    # The duty's own card says the same: its materials are the form's.
+    card = await harness.say("会员服务卡需要哪些材料")
+    assert any(line in card["text"] for line in form_materials(form))
+
+
+async def test_words_shared_with_other_bodies_are_referred(harness: Harness) -> None:
+    for question, body in (
+        ("党员组织关系怎么转", "党组织"),
+        ("安全生产许可证怎么办", "应急管理"),
+        ("最低工资标准是多少", "人社"),
+        ("三八红旗手怎么评", "妇联"),
+        ("道德模范评选找哪个单位", "文明办"),
+    ):
+        answer = await harness.say(question)
+        assert body in answer["text"], (question, answer["text"])

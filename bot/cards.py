@@ -271,7 +271,7 @@ class CaseViews:
             who = {
                 Actor.MEMBER: texts.STAFF_WHO_MEMBER,
                 Actor.BOT: texts.STAFF_WHO_BOT,
-            }.get(event.actor) or _e(detail.get("by") or "工作人员")
+            }.get(event.actor) or _e(detail.get("by") or texts.STAFF_SOMEONE)
             lines.append(
                 texts.STAFF_HISTORY_LINE.format(when=local_minute(event.at), who=who, what=what)
             )

@@ -97,15 +97,6 @@ _EVENT = {
 # Acts a handler may do only on a case of their own (the assignee's); leads and admins may too.
 ASSIGNEE_ONLY = {"more", "done", "reject", "close", "transfer"}
 # The staff-chat word for a status a double press finds the case in already.
-_ALREADY = {
-    S.ACCEPTED: "受理",
-    S.WAITING_MEMBER: "要求补件",
-    S.COMPLETED: "办结",
-    S.REJECTED: "驳回",
-    S.CLOSED: "结束",
-    S.WITHDRAWN: "撤回",
-    S.IN_PROGRESS: "开始办理",
-}
 
 
 class Casework(CaseViews):
@@ -184,7 +175,7 @@ class Casework(CaseViews):
             raise Refusal(
                 texts.STAFF_NOT_ASSIGNEE.format(
                     number=case.number,
-                    name=_e(names.get(case.assignee_telegram_id or 0, "其他工作人员")),
+                    name=_e(names.get(case.assignee_telegram_id or 0, texts.STAFF_SOMEONE)),
                 )
             )
         return staffer
@@ -196,7 +187,7 @@ class Casework(CaseViews):
         if case.status in transition.sources and case.kind in transition.kinds:
             return transition
         if case.status is transition.target:
-            state = _ALREADY.get(case.status, status_label(case))
+            state = texts.STAFF_ALREADY_STATES.get(case.status.value, status_label(case))
             raise Refusal(texts.STAFF_ALREADY.format(number=case.number, state=state))
         raise Refusal(
             texts.STAFF_ILLEGAL.format(
@@ -701,7 +692,7 @@ class Casework(CaseViews):
                 number=case.number,
                 title=self._title(case),
                 member=_e(case.member_label or ""),
-                phone=_e(phone) if phone else "（未留电话，请在工作群回复卡片，经机器人答复会员）",
+                phone=_e(phone) if phone else texts.STAFF_NO_PHONE,
                 due=self._due_text(case),
             ),
             case=case,

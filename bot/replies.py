@@ -157,9 +157,9 @@ def form_materials(form: Form) -> list[str]:
         note = texts.MATERIAL_OPTIONAL if field.optional else note
         if field.type is FieldType.UPLOAD:
             count = (
-                f"{field.min_count}至{field.max_count}个"
+                texts.MATERIAL_COUNT_RANGE.format(low=field.min_count, high=field.max_count)
                 if field.min_count and field.max_count > field.min_count
-                else f"{field.max_count}个以内"
+                else texts.MATERIAL_COUNT_MAX.format(high=field.max_count)
             )
             uploads.append(f"{field.label}（{count}{note}）")
         else:

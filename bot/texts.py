@@ -335,6 +335,18 @@ STAFF_LEAD_ONLY = "只有部门负责人或管理员可以这样做。"
 STAFF_ADMIN_ONLY = "只有管理员可以这样做。"
 STAFF_ILLEGAL = "{number} 当前为「{status}」，不能{action}。"
 STAFF_ALREADY = "{number} 已经{state}了。"
+# What a double press finds done already, by status.
+STAFF_ALREADY_STATES = {
+    "accepted": "受理",
+    "waiting_member": "要求补件",
+    "completed": "办结",
+    "rejected": "驳回",
+    "closed": "结束",
+    "withdrawn": "撤回",
+    "in_progress": "开始办理",
+}
+STAFF_SOMEONE = "其他工作人员"
+STAFF_NO_PHONE = "（未留电话，请在工作群回复卡片，经机器人答复会员）"
 STAFF_CASE_GONE = "找不到这件案件，可能已被删除。"
 STAFF_ACTIONS = {
     "accept": "受理",
@@ -704,6 +716,8 @@ MATERIALS_ONLINE = "<i>在线申请《{title}》需要：</i>"
 MATERIALS_FILL = "• 填写：{fields}"
 MATERIALS_UPLOAD = "• 上传：{files}"
 MATERIAL_OPTIONAL = "选填"
+MATERIAL_COUNT_RANGE = "{low}至{high}个"
+MATERIAL_COUNT_MAX = "{high}个以内"
 MATERIAL_IF = "视情况"
 ELIGIBILITY_LINE = "办理条件：{rule}"
 NO_ELIGIBILITY_RULE = "申请表没有另外的资格条件，能否办理以审核为准。"

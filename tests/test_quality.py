@@ -19,11 +19,11 @@ REPO = Path(__file__).resolve().parent.parent
 # Floors for the held-out sets (never tuned against): a regression below them fails the build.
 # They sit just below what the router reaches. The first set (five labour disputes relabelled
 # as none by issue 10's policy) reaches 98.8, 100, 100, 91.5; the second, written for issue 10
-# with labour disputes and words shared with other bodies, reaches 96.4, 98.2, 85.6, 86.7,
+# with labour disputes and words shared with other bodies, reaches 96.4, 98.2, 89.4, 86.7,
 # still short of issue 10's targets (97, 99, 95, 92).
 HELD_OUT_FLOORS = {
     "questions_heldout.tsv": {"top1": 98.5, "top3": 99.5, "rejection": 99, "aspect": 91},
-    "questions_heldout_2.tsv": {"top1": 96, "top3": 98, "rejection": 85, "aspect": 86},
+    "questions_heldout_2.tsv": {"top1": 96, "top3": 98, "rejection": 89, "aspect": 86},
 }
 
 
@@ -68,7 +68,7 @@ TUNING_FLOORS = {
     "questions_tune_more.tsv": (0.99, 0.99, 0.96),
     "questions_tune_3.tsv": (0.99, 0.99, 0.95),
     "questions_tune_4.tsv": (0.94, 0.99, 0.95),
-    "questions_tune_5.tsv": (0.89, 0.99, 0.99),
+    "questions_tune_5.tsv": (0.99, 0.99, 0.99),
 }
 
 

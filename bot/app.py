@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -24,7 +25,7 @@ from bot import texts
 from bot.applications import Applications
 from bot.casework import Casework
 from bot.outbox import Postman
-from bot.replies import inline_keyboard
+from bot.replies import Reply, inline_keyboard
 from bot.services import SERVICES_KEY, Services
 from bot.settings import Settings
 from bot.workdays import CHINA, WorkCalendar
@@ -156,34 +157,28 @@ def send_digests(svc: Services, now: datetime) -> int:
     """The morning digest to every staff chat, on working days; how many went out."""
     if not svc.casework.calendar.is_workday(now.astimezone(CHINA).date()):
         return 0
-    sent = 0
-    for chat_id, name in svc.settings.staff_chats().items():
-        with session_scope(svc.engine) as session:
-            digest = svc.casework.digest(session, chat_id, name, now)
-            enqueue(
-                session=session,
-                chat_id=chat_id,
-                text=digest.text,
-                reply_markup=inline_keyboard(digest.buttons) if digest.buttons else None,
-            )
-            sent += 1
-    return sent
+    return _to_staff_chats(svc, lambda s, chat, name: svc.casework.digest(s, chat, name, now))
 
 
 def send_held_digests(svc: Services) -> int:
     """Every hour: the new cases whose cards waited (a burst), listed once in their chat."""
+    return _to_staff_chats(svc, svc.casework.held_digest)
+
+
+def _to_staff_chats(svc: Services, make: Callable[[Session, int, str], Reply | None]) -> int:
+    """Owe each staff chat what `make` says for it (nothing for None); how many were owed."""
     sent = 0
     for chat_id, name in svc.settings.staff_chats().items():
         with session_scope(svc.engine) as session:
-            held = svc.casework.held_digest(session, chat_id, name)
-            if held is not None:
-                enqueue(
-                    session=session,
-                    chat_id=chat_id,
-                    text=held.text,
-                    reply_markup=inline_keyboard(held.buttons) if held.buttons else None,
-                )
-                sent += 1
+            if (reply := make(session, chat_id, name)) is None:
+                continue
+            enqueue(
+                session=session,
+                chat_id=chat_id,
+                text=reply.text,
+                reply_markup=inline_keyboard(reply.buttons) if reply.buttons else None,
+            )
+            sent += 1
     return sent
 
 

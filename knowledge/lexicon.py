@@ -55,6 +55,9 @@ class Lexicon:
     aspect_cues: dict[Aspect, dict[str, float]]  # aspect → cue → weight
     departments: dict[str, tuple[str, ...]]  # department → ways members name it
     union_terms: tuple[str, ...]  # generic words that show a question is about the union
+    # Words every duty uses (基层工会, 开展, 研究): they never point at a duty, so a typo
+    # search must not take them for a damaged specific term (成立基层工会).
+    generic_terms: tuple[str, ...]
     smalltalk: dict[str, tuple[str, ...]]  # intent (greeting, thanks …) → phrases
     out_of_scope: tuple[OutOfScopeTopic, ...]
 
@@ -88,6 +91,7 @@ def _from_data(data: dict[str, Any], *, source: str) -> Lexicon:
         aspect_cues=aspects,
         departments={str(k): tuple(v) for k, v in data.get("departments", {}).items()},
         union_terms=tuple(data.get("union", {}).get("terms", ())),
+        generic_terms=tuple(data.get("generic", {}).get("terms", ())),
         smalltalk={str(k): tuple(v) for k, v in data.get("smalltalk", {}).items()},
         out_of_scope=tuple(
             OutOfScopeTopic(

@@ -190,6 +190,12 @@ class Tally:
         self.union |= other.union
 
 
+def _without(text: str, words: Sequence[str]) -> str:
+    for word in words:
+        text = text.replace(word, "")
+    return text
+
+
 def confidence(evidence: float) -> float:
     return 1.0 - math.exp(-max(evidence, 0.0) / CONFIDENCE_SCALE)
 
@@ -218,6 +224,12 @@ class Router:
             for intent, phrases in lexicon.smalltalk.items()
             for phrase in phrases
         ]
+        # Longest first, so that 基层工会 goes before 工会 when they are taken out of a text.
+        self._generic = sorted(
+            {self._norm(term) for term in (*lexicon.generic_terms, *lexicon.union_terms)},
+            key=len,
+            reverse=True,
+        )
         self.topics = TermIndex(self._topic_entries)
         self.aspects = TermIndex(self._aspect_entries)
         self.smalltalk = TermIndex(self._smalltalk_entries)
@@ -271,6 +283,12 @@ class Router:
             return "".join([reading(char) for char in text])
 
         return to_pinyin
+
+    def _syllables(self, text: str) -> tuple[str, set[int]]:
+        """The pinyin of a text, and the offsets where its syllables start and end."""
+        readings = [self._pinyin(char) for char in text]
+        ends = {0, *itertools.accumulate(len(reading) for reading in readings)}
+        return "".join(readings), ends
 
     def _pinyin_index(self, entries: Iterable[tuple[str, T]]) -> TermIndex[T]:
         return TermIndex(
@@ -368,8 +386,17 @@ class Router:
         if tally.best() < SETTLED_EVIDENCE and not (tally.out_of_scope and not tally.duties):
             compact = normalized.compact
             second = Tally()
+            pinyin, syllable_ends = self._syllables(compact)
             second.add(
-                longest_matches(self._pinyin_topics.find(self._pinyin(compact))), PINYIN_DISCOUNT
+                longest_matches(
+                    [
+                        match
+                        for match in self._pinyin_topics.find(pinyin)
+                        # 工会开展 gonghuikaizhan does not say 工会卡 gonghuika.
+                        if match.start in syllable_ends and match.end in syllable_ends
+                    ]
+                ),
+                PINYIN_DISCOUNT,
             )
             tally.merge_max(second)
             if len(text) <= FUZZY_MAX_CHARS:
@@ -382,6 +409,7 @@ class Router:
                     self._fuzzy_terms,
                     FUZZY_CUTOFF,
                     only=self._sharing_a_bigram(text),
+                    generic=self._generic,
                 )
         aspect = self._aspect(longest_matches(self.aspects.find(text)))
         smalltalk = self._smalltalk(self.smalltalk.find(text), normalized)
@@ -423,8 +451,12 @@ class Router:
         cutoff: float,
         *,
         only: set[str] | None = None,
+        generic: Sequence[str] = (),
     ) -> None:
-        """Typos that are not homophones: a long term found with one letter wrong."""
+        """Typos that are not homophones: a long term found with one letter wrong.
+
+        A window that is only generic words is no typo: 基层工会的统一社会信用代码 does not
+        say 成立基层工会 with two letters lost, and its specific term must win."""
         fuzzy: dict[str, float] = defaultdict(float)
         # Only terms that fit in the question: partial_ratio would also find a short question
         # inside a long term.
@@ -445,6 +477,8 @@ class Router:
                 for match in found
             ):
                 continue  # 民主管理条例 is not a typo inside 民主管理部, a word found as it stands
+            if generic and len(_without(text[window.dest_start : window.dest_end], generic)) < 2:
+                continue
             for evidence in terms[term]:
                 # The best near miss per duty: many weak resemblances are not evidence.
                 value = evidence.weight * FUZZY_DISCOUNT * similarity / 100

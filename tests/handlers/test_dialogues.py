@@ -22,7 +22,13 @@ async def test_dialogue(harness: Harness, dialogue: dict[str, Any]) -> None:
     for number, step in enumerate(dialogue["steps"], 1):
         if "form" in step:
             form = _forms(harness)[step["form"]]
-            reply = await fill(harness, form, until=step.get("until"))
+            reply = await fill(
+                harness,
+                form,
+                until=step.get("until"),
+                typed=step.get("typed", False),
+                yes=step.get("yes", True),
+            )
         elif "press" in step:
             reply = await harness.press(step["press"])
         else:

@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 from sqlmodel import Session, select
 
+from bot import texts
 from bot.applications import Applications
 from bot.fake import FakeUser, make_jpeg
 from bot.services import SERVICES_KEY, Services
@@ -78,10 +79,15 @@ async def fill(
     person: int = 0,
     yes: bool = True,
     until: str | None = None,
+    typed: bool = False,
 ) -> dict[str, Any]:
     """Answer every field the form asks, as buttons where it offers them; ends at the summary
-    (or when the field `until` is asked)."""
+    (or when the field `until` is asked).
+
+    typed=True types every button instead, in the words members use (是啊, 不匿名, the
+    option's own name, 传完了, 没有 …), and checks that each typed answer moves the form on."""
     user = user or harness.member
+    words = _TypedWords() if typed else None
     for _ in range(60):
         draft = _draft(harness, user)
         assert draft is not None
@@ -91,6 +97,15 @@ async def fill(
             return harness.last(user.id)
         assert draft.stage is DraftStage.FILLING, draft.stage
         field = form.field(draft.current_field or "")
+        if words is not None and field.type is not FieldType.UPLOAD:
+            answer = words.answer(field, yes=yes, person=person)
+            await harness.say(answer, user)
+            moved = _draft(harness, user)
+            assert moved is not None
+            assert (moved.stage, moved.current_field) != (DraftStage.FILLING, field.id), (
+                f"{form.id}.{field.id}: typed {answer!r} got {harness.last(user.id).get('text')!r}"
+            )
+            continue
         if field.type is FieldType.YESNO:
             wanted = yes if field.id == "anonymous" else True
             await harness.press("是" if wanted else "否", user)
@@ -101,6 +116,10 @@ async def fill(
             await harness.press(field.options[-1], user)  # 其他: shows its follow-up field
             await harness.press("完成", user)
         elif field.type is FieldType.UPLOAD:
+            if words is not None and field.min_count == 0:
+                await harness.say(words.next(texts.BUTTON_SKIP), user)
+                assert _draft(harness, user).current_field != field.id  # type: ignore[union-attr]
+                continue
             if "photo" in field.kinds:
                 update = harness.fake.user_message(
                     user, photo=make_jpeg(640, 480, comment=f"{form.id}-{person}"), enqueue=False
@@ -117,10 +136,40 @@ async def fill(
                 )
             await harness.process(update)
             if _draft(harness, user).current_field == field.id:  # type: ignore[union-attr]
-                await harness.press("完成", user)
+                if words is not None:
+                    await harness.say(words.next(texts.BUTTON_DONE_UPLOADING), user)
+                    assert _draft(harness, user).current_field != field.id  # type: ignore[union-attr]
+                else:
+                    await harness.press("完成", user)
         else:
             await harness.say(_text_for(field, person), user)
     raise AssertionError("the form never reached its summary")
+
+
+class _TypedWords:
+    """The words members type for each button, taken in turn from the one synonym table the
+    bot reads (bot.texts.BUTTON_WORDS), so every form meets many of them."""
+
+    def __init__(self) -> None:
+        self._turn: dict[str, int] = {}
+
+    def next(self, label: str) -> str:
+        choices = texts.BUTTON_WORDS[label]
+        turn = self._turn.get(label, 0)
+        self._turn[label] = turn + 1
+        return choices[turn % len(choices)]
+
+    def answer(self, field: FormField, *, yes: bool, person: int) -> str:
+        if field.type is FieldType.YESNO:
+            wanted = yes if field.id == "anonymous" else True
+            if field.id == "anonymous" and not wanted:
+                return "不匿名"
+            return self.next(texts.BUTTON_YES if wanted else texts.BUTTON_NO)
+        if field.type is FieldType.CHOICE:
+            return field.options[0]  # the option's own words, never its number
+        if field.type is FieldType.MULTI:
+            return f"{field.options[0]}、{field.options[-1]}"
+        return _text_for(field, person)
 
 
 async def start(harness: Harness, form: Form, user: FakeUser | None = None) -> dict[str, Any]:

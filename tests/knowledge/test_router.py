@@ -226,6 +226,34 @@ def test_asking_how_is_the_process(router: Router, question: str, aspect: Aspect
     assert router.route(question).aspect is aspect
 
 
+@pytest.mark.parametrize(
+    ("question", "duty"),
+    [
+        # Issue 10 §3: the specific term outweighs 基层工会, 工会组织, 研究, 开展.
+        ("基层工会的统一社会信用代码怎么办", "3.3"),
+        ("工会组织申请统一社会信用代码要什么材料", "3.3"),
+        ("工会组织的统一社会信用代码变更", "3.3"),
+        ("研究小改小革成果怎么申报", "2.2"),
+        ("基层工会开展小改小革活动", "2.2"),
+        ("基层工会研究小改小革找哪个部门", "2.2"),
+        ("工会组织开展职工之家建设有啥依据", "1.2"),
+        ("基层工会研究建设职工之家", "1.2"),
+    ],
+)
+def test_specific_terms_win_over_generic_words(router: Router, question: str, duty: str) -> None:
+    route = router.route(question)
+    assert (route.kind, route.duty) == (RouteKind.DUTY, duty)
+    assert [c.duty for c in route.candidates] == [duty] or route.candidates[1].score < 50
+
+
+def test_generic_words_are_not_a_damaged_term(router: Router) -> None:
+    """Fuzzy search must not read 基层工会 as 成立基层工会 with letters lost, and the pinyin
+    search must not read 工会开展 (gonghui kaizhan) as 工会卡 (gonghuika)."""
+    for question in ("基层工会开展活动", "工会开展了什么"):
+        route = router.route(question)
+        assert route.duty is None, question
+
+
 def test_json_shape(router: Router) -> None:
     data = router.route("会员卡怎么办理").to_json()
     assert data["kind"] == "duty"

@@ -16,7 +16,7 @@ from typing import Any
 
 from bot import texts
 from knowledge.catalogue import Aspect, Catalogue, Contact, Duty
-from knowledge.faq import PLACEHOLDER, Faq, FaqEntry
+from knowledge.faq import ASK_GAP, PLACEHOLDER, Faq, FaqEntry
 from knowledge.forms import FieldType, Form
 from knowledge.router import Route, RouteKind
 
@@ -85,6 +85,7 @@ CB_MENU = "menu"
 CB_NONE = "none"
 CB_HUMAN = "human"
 CB_END = "end"
+CB_FAQ = "faq"
 
 
 def cb_human(duty_id: str | None) -> str:
@@ -177,14 +178,31 @@ def form_eligibility(form: Form) -> list[str]:
     return [_e(field.help or field.prompt) for field in form.fields if field.must_be is not None]
 
 
+def how_to_apply(duty: Duty, forms: Forms) -> list[str]:
+    """What the member does for a duty with an online form, and what happens after."""
+    lines = []
+    for form in _forms_of(forms, duty):
+        lines.append(
+            texts.HOW_TO_APPLY_ONLINE.format(
+                title=_e(form.title), button=_e(texts.BUTTON_APPLY.format(button=form.button))
+            )
+        )
+        after = form.next_steps.replace("{department}", duty.department)
+        lines.append(texts.HOW_TO_APPLY_AFTER.format(next_steps=_e(after)))
+    return [texts.HOW_TO_APPLY_HEADING, *lines] if lines else []
+
+
 def _section(duty: Duty, aspect: Aspect, forms: Forms = ()) -> list[str]:
     if aspect is Aspect.PROCESS:
-        lines = [texts.PROCESS_HEADING]
+        member = how_to_apply(duty, forms)
+        lines = [*member, *([""] if member else []), texts.PROCESS_HEADING]
+        if member and duty.steps:
+            lines.append(texts.PROCESS_INTERNAL_NOTE)
         for procedure in duty.procedures:
             if procedure.title and len(duty.procedures) > 1:
                 lines.append(f"<i>{_e(procedure.title)}</i>")
             lines.extend(_numbered(procedure.steps))
-        return lines if duty.steps else [texts.PROCESS_HEADING, _missing("办理流程")]
+        return lines if duty.steps else [*lines, _missing("办理流程")]
     if aspect is Aspect.MATERIALS:
         # The online forms' own fields: the answer can never disagree with what they ask.
         online = [
@@ -215,9 +233,13 @@ def duty_text(duty: Duty, aspect: Aspect, forms: Forms = ()) -> str:
         parts.append(texts.DEPARTMENT_LINE.format(department=_e(duty.department or "—")))
         for form in _forms_of(forms, duty):
             parts += [texts.ELIGIBILITY_LINE.format(rule=rule) for rule in form_eligibility(form)]
+        # A member reads what they do; the union's own steps are one button away (办理流程).
+        member = how_to_apply(duty, forms)
         for section in (Aspect.PROCESS, Aspect.MATERIALS, Aspect.CONTACT):
             parts.append("")
-            parts.extend(_section(duty, section, forms))
+            parts.extend(member if section is Aspect.PROCESS and member else [])
+            if not (section is Aspect.PROCESS and member):
+                parts.extend(_section(duty, section, forms))
     else:
         parts.extend(_section(duty, aspect, forms))
     return "\n".join(parts)
@@ -401,10 +423,13 @@ def curated(faq: Faq, route: Route, confident_score: float) -> FaqEntry | None:
     if found is None:
         return None
     entry, ask = found
+    # A long phrase said as it stands is specific enough on its own; pieces with words
+    # between them (能申请*帮扶) only when the router found the same duty, or none.
+    specific = len(ask) >= LONG_ASK and ASK_GAP not in ask
     if route.kind is RouteKind.OUT_OF_SCOPE and route.topic:
-        return entry if len(ask) >= LONG_ASK else None
+        return entry if specific else None
     unsure = route.duty is None or route.score < confident_score
-    if unsure or entry.duty in ("", route.duty) or len(ask) >= LONG_ASK:
+    if unsure or entry.duty in ("", route.duty) or specific:
         return entry
     return None
 

@@ -79,6 +79,7 @@ ENGLISH = (
     "/menu to browse the services, /apply to apply online, or /human to reach a member of "
     "staff."
 )
+ENGLISH_DUTY = "事项 {duty}（中文）Details in Chinese"
 ENGLISH_TOPICS = (
     # (English words, the button, its callback data)
     (
@@ -91,6 +92,11 @@ ENGLISH_TOPICS = (
         "困难帮扶 Hardship aid",
         "duty:3.1:overview",
     ),
+    (
+        ("join", "become a member", "sign up as a member"),
+        "加入工会 Join the union",
+        "faq:join",
+    ),
     (("person", "human", "staff", "someone", "agent", "talk"), "转人工 Talk to a person", "human"),
 )
 
@@ -98,6 +104,11 @@ DUTY_HEADING = "<b>{name}</b>"
 DEPARTMENT_LINE = "负责部门：{department}"
 BOUNDARY_LINE = "职责边界：{boundary}"
 PROCESS_HEADING = "<b>办理流程</b>"
+# What a member does, before the union's own steps (issue 10 §1): a form's title, its button.
+HOW_TO_APPLY_HEADING = "<b>怎么办理</b>"
+HOW_TO_APPLY_ONLINE = "• 在这里就能在线办理《{title}》：点下方「{button}」，按提示逐项填写。"
+HOW_TO_APPLY_AFTER = "  提交后，{next_steps}"
+PROCESS_INTERNAL_NOTE = "<i>以下是区总工会内部的办理环节，供您了解：</i>"
 MATERIALS_HEADING = "<b>所需材料</b>"
 BASIS_HEADING = "<b>法定依据</b>"
 CONTACT_HEADING = "<b>联系与监督</b>"

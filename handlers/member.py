@@ -20,7 +20,8 @@ from bot.services import Context, Services, services
 from handlers import forms
 from handlers.common import answer_query, edit, member_label, send, send_to
 from knowledge.catalogue import Aspect
-from knowledge.router import RouteKind
+from knowledge.normalize import reads_as_english
+from knowledge.router import Route, RouteKind
 from storage.cases import case_for_reply, open_consultation, record_miss, touch_member
 from storage.db import in_session, session_scope
 from storage.models import Case, Draft, Member, MissReason, utcnow
@@ -141,9 +142,10 @@ def _focus(
     return draft or case
 
 
-def _everyday(text: str) -> Reply | None:
+def _everyday(text: str, route: Route | None = None) -> Reply | None:
     """What the router leaves unsaid but a person would answer: an emoji or a row of question
-    marks, and a message in English (pinyin the router has understood already)."""
+    marks, and a message in English (pinyin the router has understood already). An English
+    message the router has read offers that duty's card besides the English buttons."""
     if not any(ch.isalnum() for ch in text):
         if set(text.strip()) <= set("?？!！.。、…~～ "):
             return Reply(texts.CLARIFY_VAGUE, replies.menu_root_buttons_only())
@@ -155,6 +157,9 @@ def _everyday(text: str) -> Reply | None:
             for words, label, data in texts.ENGLISH_TOPICS
             if any(word in lowered for word in words)
         ]
+        if not rows and route is not None and route.duty is not None:
+            duty_data = replies.cb_duty(route.duty, route.aspect or Aspect.OVERVIEW)
+            rows.append((replies.Button(texts.ENGLISH_DUTY.format(duty=route.duty), duty_data),))
         rows += [
             (replies.Button(label, data),)
             for _, label, data in texts.ENGLISH_TOPICS
@@ -215,7 +220,10 @@ def _on_text(
         reply = svc.applications.menu()
     elif route.kind is RouteKind.SMALLTALK and route.topic == MYCASES_INTENT:
         reply = forms.my_cases(svc, session, member)
-    elif route.kind is RouteKind.OUT_OF_SCOPE and (everyday := _everyday(question)) is not None:
+    elif (
+        route.kind is RouteKind.OUT_OF_SCOPE
+        or (route.kind is RouteKind.DUTY and reads_as_english(question))
+    ) and (everyday := _everyday(question, route)) is not None:
         reply = everyday
     else:
         said = replies.answer(
@@ -431,6 +439,8 @@ async def button(update: Update, context: Context) -> None:
             reply = replies.duty_reply(
                 catalogue, duty_id, Aspect(aspect), apply=svc.applications.links, forms=svc.forms
             )
+    elif kind == replies.CB_FAQ and (entry := svc.faq.get(rest)) is not None:
+        reply = replies.faq_reply(entry, catalogue, svc.forms)
     elif kind == replies.CB_NONE and not rest:
         reply = _none_of_these(svc, user.id, chat_id)
     elif kind == replies.CB_HUMAN and (not rest or catalogue.get(rest) is not None):

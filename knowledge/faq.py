@@ -21,6 +21,8 @@ DEFAULT_FAQ_PATH = KNOWLEDGE_DIR / "faq.toml"
 PLACEHOLDER = re.compile(r"\{(phone|contacts|materials|eligibility|intro):([^{}]+)\}")
 BUTTON = re.compile(r"^(apply:\w+|human(?::[0-9.]+)?|duty:[0-9.]+|mycases)$")
 MIN_ASK = 2  # characters: a shorter phrase finds itself inside unrelated words
+ASK_GAP = "*"  # in an ask: any few characters (能申请*帮扶)
+ASK_MAX_GAP = 8
 
 
 class FaqError(ValueError):
@@ -46,24 +48,49 @@ class Faq:
         self.entries = tuple(entries)
         self._normalize = normalizer
         self._by_topic = {e.topic: e for e in self.entries if e.topic}
+        # An ask is a phrase, or pieces in order with a few characters between them (能申请*帮扶
+        # fits 家里困难能申请工会帮扶吗); the longest asks are tried first.
         self._asks = sorted(
-            ((self._norm(ask), entry) for entry in self.entries for ask in entry.asks),
-            key=lambda item: -len(item[0]),
+            (
+                (tuple(self._norm(piece) for piece in ask.split(ASK_GAP)), entry)
+                for entry in self.entries
+                for ask in entry.asks
+            ),
+            key=lambda item: -sum(len(piece) for piece in item[0]),
         )
 
     def _norm(self, text: str) -> str:
         return self._normalize.normalize(text).compact
 
+    def get(self, entry_id: str) -> FaqEntry | None:
+        return next((entry for entry in self.entries if entry.key == entry_id), None)
+
     def for_topic(self, topic: str | None) -> FaqEntry | None:
         return self._by_topic.get(topic or "")
 
     def match(self, question: str) -> tuple[FaqEntry, str] | None:
-        """The entry whose longest ask phrase the question contains, and that phrase."""
+        """The entry whose longest ask the question contains, and that ask (its pieces joined
+        by ASK_GAP)."""
         text = self._norm(question)
-        for ask, entry in self._asks:
-            if ask and ask in text:
-                return entry, ask
+        for pieces, entry in self._asks:
+            if all(pieces) and _in_order(pieces, text):
+                return entry, ASK_GAP.join(pieces)
         return None
+
+
+def _in_order(pieces: tuple[str, ...], text: str) -> bool:
+    """Each piece found after the one before, at most ASK_MAX_GAP characters on."""
+    position = text.find(pieces[0])
+    if position < 0:
+        return False
+    end = position + len(pieces[0])
+    for piece in pieces[1:]:
+        found = text.find(piece, end, end + ASK_MAX_GAP + len(piece))
+        if found < 0:
+            # The first piece may occur again later, with the rest close behind it.
+            return _in_order(pieces, text[position + 1 :])
+        end = found + len(piece)
+    return True
 
 
 def load_faq(
@@ -124,8 +151,10 @@ def _problems(
         problems.append("give either `asks` or `topic`")
     if entry.topic and entry.topic not in topics:
         problems.append(f"{entry.topic!r} is not an out-of-scope topic of lexicon.toml")
-    if any(len(ask) < MIN_ASK for ask in entry.asks):
+    if any(len(ask.replace(ASK_GAP, "")) < MIN_ASK for ask in entry.asks):
         problems.append(f"an ask phrase shorter than {MIN_ASK} characters")
+    if any(not piece.strip() for ask in entry.asks for piece in ask.split(ASK_GAP)):
+        problems.append(f"an ask with an empty piece around {ASK_GAP!r}")
     if entry.duty and catalogue.get(entry.duty) is None:
         problems.append(f"{entry.duty!r} is not a duty")
     for kind, name in PLACEHOLDER.findall(entry.answer):

@@ -11,6 +11,7 @@ from knowledge.catalogue import KNOWLEDGE_DIR, Aspect, Catalogue
 
 DEFAULT_LEXICON_PATH = KNOWLEDGE_DIR / "lexicon.toml"
 TIERS = ("strong", "terms", "weak", "negative")
+DUTY_ASPECT_WEIGHT = 1.0  # a duty's own reading of a cue: as much as any cue; 哪个部门 still wins
 ANSWERABLE_ASPECTS = tuple(aspect for aspect in Aspect if aspect is not Aspect.OVERVIEW)
 
 
@@ -53,6 +54,8 @@ class Lexicon:
     typos: dict[str, str]
     duty_terms: dict[str, dict[str, tuple[str, ...]]]  # duty id → tier → terms
     aspect_cues: dict[Aspect, dict[str, float]]  # aspect → cue → weight
+    # duty id → aspect → cue → weight: how one duty reads a cue (反映 to 2.3 is its process)
+    duty_aspect_cues: dict[str, dict[Aspect, dict[str, float]]]
     departments: dict[str, tuple[str, ...]]  # department → ways members name it
     union_terms: tuple[str, ...]  # generic words that show a question is about the union
     # Words every duty uses (基层工会, 开展, 研究): they never point at a duty, so a typo
@@ -79,6 +82,14 @@ def _from_data(data: dict[str, Any], *, source: str) -> Lexicon:
             }
             for name, section in data.get("aspects", {}).items()
         }
+        duty_aspects = {
+            str(duty_id): {
+                Aspect(name): dict.fromkeys(cues, DUTY_ASPECT_WEIGHT)
+                for name, cues in section.get("aspects", {}).items()
+            }
+            for duty_id, section in data.get("duties", {}).items()
+            if section.get("aspects")
+        }
     except ValueError as error:
         raise LexiconError(f"{source}: [aspects]: {error}") from error
     return Lexicon(
@@ -89,6 +100,7 @@ def _from_data(data: dict[str, Any], *, source: str) -> Lexicon:
             for duty_id, section in data.get("duties", {}).items()
         },
         aspect_cues=aspects,
+        duty_aspect_cues=duty_aspects,
         departments={str(k): tuple(v) for k, v in data.get("departments", {}).items()},
         union_terms=tuple(data.get("union", {}).get("terms", ())),
         generic_terms=tuple(data.get("generic", {}).get("terms", ())),

@@ -6,7 +6,7 @@ import re
 import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass
-from functools import cached_property
+from functools import cache, cached_property
 from typing import Any
 
 # Long stories are a few hundred characters; anything past this adds time, not meaning.
@@ -61,3 +61,45 @@ class Normalizer:
 def strip_diacritics(text: str) -> str:
     decomposed = unicodedata.normalize("NFKD", text)
     return "".join(char for char in decomposed if not unicodedata.combining(char))
+
+
+_LATIN_WORD = re.compile(r"[a-z]+")
+_VOWEL = re.compile(r"[aeiouy]")
+_LONGEST_SYLLABLE = 6  # zhuang, shuang
+
+
+@cache
+def _pinyin_syllables() -> frozenset[str]:
+    """Every syllable pypinyin knows, without tones (ü as u, as members type it)."""
+    from pypinyin.pinyin_dict import pinyin_dict
+
+    return frozenset(
+        strip_diacritics(reading)
+        for readings in pinyin_dict.values()
+        for reading in readings.split(",")
+    )
+
+
+def is_pinyin_word(word: str) -> bool:
+    """True if the word is pinyin syllables run together: zenme, huiyuanka (not join, the)."""
+    syllables = _pinyin_syllables()
+    reachable = [True] + [False] * len(word)
+    for end in range(1, len(word) + 1):
+        reachable[end] = any(
+            reachable[start] and word[start:end] in syllables
+            for start in range(max(0, end - _LONGEST_SYLLABLE), end)
+        )
+    return reachable[-1]
+
+
+def reads_as_english(text: str) -> bool:
+    """Latin words, most of their letters not pinyin: How can I join the union (but not
+    huiyuanka zenme ban, nor hyk zenme ban)."""
+    lowered = text.lower()
+    if _CJK.search(lowered):
+        return False
+    # A word without vowels is an abbreviation (zgzj, hyk), in no language.
+    words = [word for word in _LATIN_WORD.findall(lowered) if _VOWEL.search(word)]
+    letters = sum(len(word) for word in words)
+    pinyin = sum(len(word) for word in words if is_pinyin_word(word))
+    return letters >= 2 and 2 * pinyin < letters

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import itertools
 import math
+import re
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
@@ -41,6 +42,9 @@ FUZZY_PINYIN_CUTOFF = 90.0
 FUZZY_MAX_CHARS = 40
 PINYIN_MIN_LETTERS = 4
 ABBREVIATION_MIN_LETTERS = 3
+# A document number as the duty list cites it, 津工发〔2016〕14号, and as members type it:
+# 津工发2016 14号, 津工通2015第54号 (the normaliser has turned the brackets into spaces).
+DOCUMENT_NUMBER = re.compile(r"([\u4e00-\u9fff]{2,})\s*(\d{4})\s*(?:年\s*)?第?\s*(\d{1,4})\s*号")
 
 
 class RouteKind(StrEnum):
@@ -150,6 +154,11 @@ class Tally:
     # Where the last duty and out-of-scope terms end, to settle a tie between them.
     last_duty: int = -1
     last_out: int = -1
+    # The aspect cues found, and the cues one duty reads its own way (反映 a hazard to 2.3
+    # asks how to report it, not whom to complain to): settled once the duty is known.
+    aspect_cues: list[Match[tuple[Aspect, float]]] = field(default_factory=list)
+    duty_aspect_cues: list[Match[tuple[str, Aspect, float]]] = field(default_factory=list)
+    cites_document: bool = False  # a document number the duty list cites (津工发〔2016〕14号)
 
     def add(self, matches: Iterable[Match[Evidence]], factor: float = 1.0) -> None:
         seen: set[str] = set()
@@ -230,8 +239,22 @@ class Router:
             key=len,
             reverse=True,
         )
+        # (year, number) → (issuer, duty id) for every document a duty's legal basis cites.
+        self._documents: dict[tuple[str, str], list[tuple[str, str]]] = defaultdict(list)
+        for duty in catalogue.duties:
+            for line in duty.basis:
+                for issuer, year, number in DOCUMENT_NUMBER.findall(
+                    self.normalizer.normalize(line).text
+                ):
+                    self._documents[(year, number.lstrip("0"))].append((issuer[-3:], duty.id))
         self.topics = TermIndex(self._topic_entries)
         self.aspects = TermIndex(self._aspect_entries)
+        self._duty_aspects = TermIndex(
+            (self._norm(cue), (duty_id, aspect, weight))
+            for duty_id, aspects in lexicon.duty_aspect_cues.items()
+            for aspect, cues in aspects.items()
+            for cue, weight in cues.items()
+        )
         self.smalltalk = TermIndex(self._smalltalk_entries)
         self._referrals = {topic.topic: topic.refer_to for topic in lexicon.out_of_scope}
         self._related = {topic.topic: topic.related for topic in lexicon.out_of_scope}
@@ -240,7 +263,8 @@ class Router:
         for topic in lexicon.out_of_scope:
             if topic.group:
                 self._group_related[topic.group].update(topic.related)
-        self.segmenter = Segmenter([*self.topics.terms, *self.aspects.terms], cache_dir=cache_dir)
+        cue_words = [*self.aspects.terms, *self._duty_aspects.terms]
+        self.segmenter = Segmenter([*self.topics.terms, *cue_words], cache_dir=cache_dir)
 
     def _norm(self, term: str) -> str:
         return self.normalizer.normalize(term).compact
@@ -364,12 +388,12 @@ class Router:
         normalized = self.normalizer.normalize(question)
         if not normalized.text:
             return Route(question, RouteKind.OUT_OF_SCOPE, None, None, 0.0)
-        tally, aspect, smalltalk = (
+        tally, smalltalk = (
             self._read_pinyin(normalized) if normalized.is_pinyin else self._read(normalized)
         )
-        return self._decide(question, tally, aspect, smalltalk)
+        return self._decide(question, tally, smalltalk)
 
-    def _read(self, normalized: NormalizedText) -> tuple[Tally, Aspect, tuple[str, float] | None]:
+    def _read(self, normalized: NormalizedText) -> tuple[Tally, tuple[str, float] | None]:
         text = normalized.text
         matches = longest_matches(self.topics.find(text))
         if any(match.end - match.start <= 2 for match in matches):
@@ -411,22 +435,36 @@ class Router:
                     only=self._sharing_a_bigram(text),
                     generic=self._generic,
                 )
-        aspect = self._aspect(longest_matches(self.aspects.find(text)))
+        tally.aspect_cues = self.aspects.find(text)
+        tally.duty_aspect_cues = self._duty_aspects.find(text)
+        tally.cites_document = self._add_documents(tally, text)
         smalltalk = self._smalltalk(self.smalltalk.find(text), normalized)
-        return tally, aspect, smalltalk
+        return tally, smalltalk
 
-    def _read_pinyin(
-        self, normalized: NormalizedText
-    ) -> tuple[Tally, Aspect, tuple[str, float] | None]:
+    def _add_documents(self, tally: Tally, text: str) -> bool:
+        """A document number the duty list cites names its duty outright."""
+        found = False
+        for match in DOCUMENT_NUMBER.finditer(text):
+            issuer, year, number = match.groups()
+            for cited_issuer, duty_id in self._documents.get((year, number.lstrip("0")), ()):
+                # The issuer's last letters (工发, 工通) tell 津工通〔2017〕6号 from another
+                # body's document of the same year and number.
+                if issuer.endswith(cited_issuer[-2:]):
+                    tally.duties[duty_id] += self.lexicon.weights.strong
+                    tally.last_duty = max(tally.last_duty, match.end())
+                    found = True
+        return found
+
+    def _read_pinyin(self, normalized: NormalizedText) -> tuple[Tally, tuple[str, float] | None]:
         compact = normalized.compact
         tally = Tally()
         matches = longest_matches(self._pinyin_topics.find(compact))
         tally.add(matches, PINYIN_DISCOUNT)
         if tally.best() < SETTLED_EVIDENCE:
             self._add_fuzzy(tally, compact, matches, self._fuzzy_pinyin_terms, FUZZY_PINYIN_CUTOFF)
-        aspect = self._aspect(longest_matches(self._pinyin_aspects.find(compact)))
+        tally.aspect_cues = self._pinyin_aspects.find(compact)
         smalltalk = self._smalltalk(self._pinyin_smalltalk.find(compact), normalized)
-        return tally, aspect, smalltalk
+        return tally, smalltalk
 
     def _boundaries(self, text: str) -> set[int]:
         offsets = {0}
@@ -486,6 +524,19 @@ class Router:
         for duty_id, value in fuzzy.items():
             tally.duties[duty_id] = max(tally.duties[duty_id], value)
 
+    def _aspect_of(self, duty_id: str, tally: Tally) -> Aspect:
+        """The aspect asked about this duty: its own cues first, where they overlap others."""
+        own = [
+            Match(m.start, m.end, m.term, tuple((a, w) for d, a, w in m.payloads if d == duty_id))
+            for m in tally.duty_aspect_cues
+        ]
+        # longest_matches keeps the first of two equal matches: the duty's own reading.
+        cues = [*(m for m in own if m.payloads), *tally.aspect_cues]
+        aspect = self._aspect(longest_matches(cues))
+        if tally.cites_document and aspect is Aspect.OVERVIEW:
+            return Aspect.BASIS  # 津工发2016 14号是啥文件: the document behind a duty
+        return aspect
+
     @staticmethod
     def _aspect(matches: Iterable[Match[tuple[Aspect, float]]]) -> Aspect:
         """The aspect with most cue weight; on a tie, the one asked last (Chinese puts the
@@ -525,7 +576,6 @@ class Router:
         self,
         question: str,
         tally: Tally,
-        aspect: Aspect,
         smalltalk: tuple[str, float] | None,
     ) -> Route:
         for named in tally.departments:
@@ -539,16 +589,22 @@ class Router:
         candidates = tuple(
             Candidate(duty_id, round(100 * confidence(value), 1)) for duty_id, value in ranked[:3]
         )
+        # A group's topics add up (欠薪 and 扣工资 are one dispute), so the group's strongest
+        # topic can outweigh an unrelated word said in passing (外卖).
+        group_weights: dict[str, float] = defaultdict(float)
+        for topic, weight in tally.out_of_scope.items():
+            if topic_group := self._groups.get(topic):
+                group_weights[topic_group] += weight
         out_topic, out_weight = max(
-            tally.out_of_scope.items(), key=lambda item: item[1], default=("", 0.0)
+            (
+                (topic, group_weights.get(self._groups.get(topic, ""), weight))
+                for topic, weight in tally.out_of_scope.items()
+            ),
+            key=lambda item: (item[1], tally.out_of_scope[item[0]]),
+            default=("", 0.0),
         )
         related = self._related.get(out_topic, ())
         if out_group := self._groups.get(out_topic):
-            out_weight = sum(
-                weight
-                for topic, weight in tally.out_of_scope.items()
-                if self._groups.get(topic) == out_group
-            )
             # The union's duties the group can offer and the question points at too: a
             # pregnant member dismissed hears of the 女职工 work as well as the arbitration.
             helpful = self._group_related.get(out_group, set())
@@ -593,7 +649,7 @@ class Router:
             question,
             RouteKind.DUTY,
             top_id,
-            aspect,
+            self._aspect_of(top_id, tally),
             score,
             candidates,
             department=department,

@@ -102,3 +102,32 @@ async def test_words_shared_with_other_bodies_are_referred(harness: Harness) -> 
     ):
         answer = await harness.say(question)
         assert body in answer["text"], (question, answer["text"])
+
+
+async def test_asking_how_tells_the_member_what_to_do_first(harness: Harness) -> None:
+    """A duty with an online form: what the member does and what happens next come first;
+    the union's internal steps follow under 办理流程, marked as such, and only there."""
+    how = await harness.say("困难职工帮扶怎么申请")
+    text = how["text"]
+    assert text.index("怎么办理") < text.index("办理流程")
+    assert "在线办理《困难职工帮扶申请》" in text and "「在线申请：申请困难帮扶」" in text
+    assert "区总工会权益保障部会" in text and "通知您" in text
+    assert "内部的办理环节" in text and "领会市总通知文件精神" in text
+    card = await harness.say("困难职工帮扶")
+    assert "在线办理《困难职工帮扶申请》" in card["text"]
+    assert "领会市总通知文件精神" not in card["text"]
+    assert "办理流程" in _buttons(card)
+
+
+async def test_a_duty_without_a_form_keeps_its_published_steps(harness: Harness) -> None:
+    answer = await harness.say("职代会怎么开")
+    assert "怎么办理" not in answer["text"] and "内部的办理环节" not in answer["text"]
+    assert "办理流程" in answer["text"]
+
+
+async def test_can_i_apply_gets_who_may_apply(harness: Harness) -> None:
+    answer = await harness.say("家里困难能申请工会帮扶吗")
+    assert "困难职工帮扶工作方案" in answer["text"] and "依据：" in answer["text"]
+    # A model worker's question stays with the model workers' aid.
+    model = await harness.say("老劳模家里困难能申请帮扶吗")
+    assert "困难劳模帮扶" in model["text"]

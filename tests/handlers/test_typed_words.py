@@ -175,6 +175,17 @@ async def test_english_requests_get_their_button_first(harness: Harness) -> None
     assert _buttons(reply)[0] == "转人工 Talk to a person"
     card = await harness.say("how do I get a membership card")
     assert _buttons(card)[0].startswith("会员服务卡")
+    join = await harness.say("How can I join the trade union?")
+    assert _buttons(join)[0] == "加入工会 Join the union"
+    answer = await harness.press("加入工会 Join the union")
+    assert "基层工会" in answer["text"] and "组织部" in answer["text"]
+    assert "建会申请" not in answer["text"]  # joining, not founding a union
+    # English the router reads (pinyin it does not take for English) offers the duty's card.
+    training = await harness.say("union cadre training how do i sign up")
+    assert "It answers in Chinese" in training["text"]
+    assert _buttons(training)[0] == "事项 1.3（中文）Details in Chinese"
+    pinyin = await harness.say("huiyuanka zenme ban")
+    assert "It answers in Chinese" not in pinyin["text"]
 
 
 async def test_apply_and_progress_intents(harness: Harness) -> None:

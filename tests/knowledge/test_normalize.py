@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from knowledge.normalize import MAX_ROUTED_CHARS, Normalizer
+from knowledge.normalize import MAX_ROUTED_CHARS, Normalizer, reads_as_english
 
 
 @pytest.fixture
@@ -53,3 +53,20 @@ def test_long_input_is_cut(normalizer: Normalizer) -> None:
 def test_nothing_left(normalizer: Normalizer) -> None:
     assert normalizer.normalize("😀😀 ？？").text == ""
     assert normalizer.normalize("").text == ""
+
+
+@pytest.mark.parametrize(
+    ("text", "english"),
+    [
+        ("How can I join the union", True),
+        ("union card", True),
+        ("Can I talk to a person please", True),
+        ("huiyuanka zenme ban", False),
+        ("gonghui ganbu peixun shenme shihou kaishi", False),
+        ("hyk zenme ban", False),  # an abbreviation and pinyin
+        ("zgzj", False),
+        ("how to 办会员卡", False),  # Chinese in it: the router reads it
+    ],
+)
+def test_english_is_told_from_pinyin(text: str, english: bool) -> None:
+    assert reads_as_english(text) is english

@@ -203,6 +203,12 @@ def test_survives_any_line(router: Router, line: str) -> None:
         ("职业病诊断去哪做", "职业病诊断", ("2.3",)),
         ("安全生产许可证怎么办", "安全生产许可", ()),
         ("三八红旗手怎么评", "三八红旗手", ()),
+        ("青年文明号怎么申报", "共青团", ()),
+        ("退伍老兵过节有没有慰问", "退役军人", ()),
+        ("天津产假到底是多少天", "孕期与产假权益", ("2.4",)),
+        ("楼上天天半夜装修噪音扰民找谁管", "生活服务", ()),
+        # Topics of one group add up: 扣钱 and 要回来 outweigh 外卖 said in passing.
+        ("外卖站点把我这个月的钱扣了一大半，还能要回来吗", "拖欠工资", ("3.1",)),
     ],
 )
 def test_labour_disputes_and_shared_words_are_referred(
@@ -252,6 +258,40 @@ def test_generic_words_are_not_a_damaged_term(router: Router) -> None:
     for question in ("基层工会开展活动", "工会开展了什么"):
         route = router.route(question)
         assert route.duty is None, question
+
+
+@pytest.mark.parametrize(
+    ("question", "duty"),
+    [
+        ("津工发2016 14号是啥文件", "3.1"),
+        ("津工通〔2015〕54号文件讲的啥", "3.2"),
+        ("津东总工发2017第7号", "4.1"),
+    ],
+)
+def test_a_cited_document_number_names_its_duty(router: Router, question: str, duty: str) -> None:
+    route = router.route(question)
+    assert (route.duty, route.aspect) == (duty, Aspect.BASIS)
+
+
+def test_another_bodys_document_number_is_not_the_unions(router: Router) -> None:
+    assert router.route("津人社发2016 14号是啥").duty is None
+
+
+@pytest.mark.parametrize(
+    ("question", "aspect"),
+    [
+        # Reporting a hazard is 2.3's own process (its online form) …
+        ("安全隐患咋反映", Aspect.PROCESS),
+        ("消防通道堵了怕丢工作 想匿名反映", Aspect.PROCESS),
+        # … and still department or contact when that is what is asked.
+        ("厂里防暑降温措施不到位，找工会哪个部门反映", Aspect.DEPARTMENT),
+        ("车间噪音大得耳朵嗡嗡响，想反映，电话多少", Aspect.CONTACT),
+        # Another duty's 咋反映 is a complaint: the supervision contacts.
+        ("职工之家评比结果有异议，咋反映", Aspect.CONTACT),
+    ],
+)
+def test_a_duty_reads_its_own_cues(router: Router, question: str, aspect: Aspect) -> None:
+    assert router.route(question).aspect is aspect
 
 
 def test_json_shape(router: Router) -> None:

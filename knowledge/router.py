@@ -524,7 +524,7 @@ class Router:
         for duty_id, value in fuzzy.items():
             tally.duties[duty_id] = max(tally.duties[duty_id], value)
 
-    def _aspect_of(self, duty_id: str, tally: Tally) -> Aspect:
+    def _aspect_of(self, duty_id: str, tally: Tally, *, whole_department: bool) -> Aspect:
         """The aspect asked about this duty: its own cues first, where they overlap others."""
         own = [
             Match(m.start, m.end, m.term, tuple((a, w) for d, a, w in m.payloads if d == duty_id))
@@ -535,6 +535,8 @@ class Router:
         aspect = self._aspect(longest_matches(cues))
         if tally.cites_document and aspect is Aspect.OVERVIEW:
             return Aspect.BASIS  # 津工发2016 14号是啥文件: the document behind a duty
+        if tally.departments and aspect is Aspect.OVERVIEW and not whole_department:
+            return Aspect.DEPARTMENT  # 劳模帮扶归宣传教育部吗: whose it is
         return aspect
 
     @staticmethod
@@ -608,7 +610,14 @@ class Router:
             # The union's duties the group can offer and the question points at too: a
             # pregnant member dismissed hears of the 女职工 work as well as the arbitration.
             helpful = self._group_related.get(out_group, set())
-            related = (*related, *(d for d, _ in ranked if d in helpful and d not in related))
+            related = (
+                *related,
+                *(
+                    d
+                    for d, value in ranked
+                    if d in helpful and d not in related and value >= MIN_DUTY_EVIDENCE
+                ),
+            )
         # On a tie, a duty named outright wins if it is what the member asks about last:
         # 我是送外卖的，能加入工会吗 is about joining; 我辞职了，社保咋交 is not the union's.
         tie_to_duty = best >= self.lexicon.weights.strong and tally.last_duty > tally.last_out
@@ -649,7 +658,7 @@ class Router:
             question,
             RouteKind.DUTY,
             top_id,
-            self._aspect_of(top_id, tally),
+            self._aspect_of(top_id, tally, whole_department=department is not None),
             score,
             candidates,
             department=department,

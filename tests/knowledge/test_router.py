@@ -209,6 +209,8 @@ def test_survives_any_line(router: Router, line: str) -> None:
         ("楼上天天半夜装修噪音扰民找谁管", "生活服务", ()),
         # Topics of one group add up: 扣钱 and 要回来 outweigh 外卖 said in passing.
         ("外卖站点把我这个月的钱扣了一大半，还能要回来吗", "拖欠工资", ("3.1",)),
+        ("刚失业 工会能帮我找份工作吗", "就业服务", ()),
+        ("媳妇生孩子 我陪产假能休几天", "孕期与产假权益", ("2.4",)),
     ],
 )
 def test_labour_disputes_and_shared_words_are_referred(
@@ -292,6 +294,26 @@ def test_another_bodys_document_number_is_not_the_unions(router: Router) -> None
 )
 def test_a_duty_reads_its_own_cues(router: Router, question: str, aspect: Aspect) -> None:
     assert router.route(question).aspect is aspect
+
+
+@pytest.mark.parametrize(
+    ("question", "aspect"),
+    [
+        ("劳模帮扶归宣传教育部吗", Aspect.DEPARTMENT),  # a department named: whose it is
+        ("换工会主席的协商函是发给组织部吗", Aspect.DEPARTMENT),
+        ("今年劳模评选啥时候开始啊", Aspect.PROCESS),  # when it happens is how it goes
+        ("我们公司想成立工会，先干啥？", Aspect.PROCESS),
+        ("签完工资集体协议还要报什么表不", Aspect.MATERIALS),
+        ("我申请困难帮扶被拒了 不服 找谁说理", Aspect.CONTACT),  # a complaint
+    ],
+)
+def test_everyday_aspect_words(router: Router, question: str, aspect: Aspect) -> None:
+    assert router.route(question).aspect is aspect
+
+
+def test_a_question_about_a_department_as_a_whole_stays_general(router: Router) -> None:
+    route = router.route("权益保障部都管嘛事儿")
+    assert route.department == "权益保障部" and route.aspect is Aspect.OVERVIEW
 
 
 def test_json_shape(router: Router) -> None:

@@ -4,27 +4,24 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
-from telegram import BotCommand, BotCommandScopeAllPrivateChats
-from telegram.ext import (
-    AIORateLimiter,
-    Application,
-    ApplicationBuilder,
-    ContextTypes,
-    TypeHandler,
-)
+from telegram import BotCommand, BotCommandScopeAllPrivateChats, Update
+from telegram.ext import Application, ApplicationBuilder, ContextTypes
 from telegram.request import BaseRequest
 
 from bot import texts
 from bot.applications import Applications
 from bot.casework import Casework
+from bot.delivery import Delivery
 from bot.outbox import Postman
+from bot.pacing import BACKGROUND, Limits, Pacer
+from bot.processing import PerChatOrder
 from bot.replies import Reply, inline_keyboard
 from bot.services import SERVICES_KEY, Services
 from bot.settings import Settings
@@ -40,7 +37,6 @@ from storage.models import Attachment, utcnow
 log = logging.getLogger(__name__)
 
 App = Application[Any, Any, Any, Any, Any, Any]
-DELIVERY_GROUP = 100
 SWEEP_SECONDS = 3600
 
 
@@ -53,13 +49,21 @@ def build_application(
     engine: Engine | None = None,
 ) -> App:
     """The bot with all its handlers; `request` swaps Telegram for a fake (tests, chat)."""
+    limits = Limits(
+        overall_per_second=settings.send_rate_per_second,
+        private_burst=settings.private_burst,
+        group_per_minute=settings.group_messages_per_minute,
+    )
+    processor = PerChatOrder(after=_handled)
     builder = (
         ApplicationBuilder()
         .token(settings.token.get_secret_value())
         .base_url(settings.api_base_url)
         .base_file_url(settings.api_base_file_url)
-        .rate_limiter(AIORateLimiter(max_retries=2))
+        .rate_limiter(Pacer(limits))
+        .concurrent_updates(processor)
         .post_init(startup)
+        .post_stop(_stop_delivery)
     )
     if request is not None:
         builder = builder.request(request).get_updates_request(get_updates_request or request)
@@ -73,18 +77,22 @@ def build_application(
         forms=application_forms,
         calendar=WorkCalendar(),
     )
+    postman = Postman(
+        engine,
+        retry_seconds=settings.outbox_retry_seconds,
+        fallback_chat=settings.staff_chat_general,
+        admin_ids=settings.admin_ids,
+        render_card=casework.render_card,
+    )
+    delivery = Delivery(postman, poll_seconds=settings.delivery_poll_seconds)
+    processor.after = _after(delivery)
     app.bot_data[SERVICES_KEY] = Services(
         settings=settings,
         catalogue=router.catalogue,
         router=router,
         engine=engine,
-        postman=Postman(
-            engine,
-            retry_seconds=settings.outbox_retry_seconds,
-            fallback_chat=settings.staff_chat_general,
-            admin_ids=settings.admin_ids,
-            render_card=casework.render_card,
-        ),
+        postman=postman,
+        delivery=delivery,
         applications=Applications(application_forms, router.catalogue, casework),
         casework=casework,
         faq=load_faq(
@@ -104,21 +112,30 @@ def build_application(
     forms.register(app)
     member.register(app)
     errors.register(app)
-    # After whatever handled the update (or failed to), send what it left in the outbox.
-    app.add_handler(TypeHandler(object, _deliver), group=DELIVERY_GROUP)
     return app
 
 
-async def startup(app: App) -> None:
-    """post_init: warm the router, publish the command menu, start delivering the outbox."""
+async def _handled(_update: object) -> None:
+    pass
+
+
+def _after(delivery: Delivery) -> Callable[[object], Awaitable[None]]:
+    async def after(_update: object) -> None:
+        delivery.wake()  # whatever the update left in the outbox goes now, off its path
+
+    return after
+
+
+async def startup(app: App, *, deliver_in_background: bool = True) -> None:
+    """post_init: warm the router, publish the command menu, start delivering the outbox
+    (the tests and the terminal chat deliver in step instead, with `handle_now`)."""
     svc: Services = app.bot_data[SERVICES_KEY]
     svc.router.warm()
     commands = [BotCommand(name, description) for name, description in texts.COMMANDS.items()]
     await app.bot.set_my_commands(commands, scope=BotCommandScopeAllPrivateChats())
+    if deliver_in_background:
+        svc.delivery.start(app.bot)
     if app.job_queue is not None:
-        app.job_queue.run_repeating(
-            _deliver_job, interval=svc.settings.outbox_retry_seconds, first=0, name="outbox"
-        )
         app.job_queue.run_repeating(_sweep_job, interval=SWEEP_SECONDS, first=60, name="drafts")
         digest_at = svc.settings.digest_at.replace(tzinfo=CHINA)
         app.job_queue.run_daily(_digest_job, time=digest_at, name="digest")
@@ -126,31 +143,36 @@ async def startup(app: App) -> None:
     log.info("union-bot ready as @%s", app.bot.username)
 
 
-async def _deliver(_update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
-    svc: Services = context.bot_data[SERVICES_KEY]
-    await svc.postman.flush(context.bot)
+async def handle_now(app: App, update: Update) -> None:
+    """Handle one update and send all it owes before returning: the terminal chat and the
+    tests see each step's whole outcome at once."""
+    svc: Services = app.bot_data[SERVICES_KEY]
+    await app.process_update(update)
+    await svc.delivery.settle(app.bot)
 
 
-async def _deliver_job(context: ContextTypes.DEFAULT_TYPE) -> None:
-    await _deliver(None, context)
+async def _stop_delivery(app: App) -> None:
+    """post_stop: sends waiting on a rate limit are given back, so the bot stops at once."""
+    svc: Services = app.bot_data[SERVICES_KEY]
+    await svc.delivery.stop()
 
 
 async def _sweep_job(context: ContextTypes.DEFAULT_TYPE) -> None:
     svc: Services = context.bot_data[SERVICES_KEY]
     sweep_drafts(svc)
-    await svc.postman.flush(context.bot)
+    svc.delivery.wake()
 
 
 async def _digest_job(context: ContextTypes.DEFAULT_TYPE) -> None:
     svc: Services = context.bot_data[SERVICES_KEY]
     send_digests(svc, utcnow())
-    await svc.postman.flush(context.bot)
+    svc.delivery.wake()
 
 
 async def _held_job(context: ContextTypes.DEFAULT_TYPE) -> None:
     svc: Services = context.bot_data[SERVICES_KEY]
     send_held_digests(svc)
-    await svc.postman.flush(context.bot)
+    svc.delivery.wake()
 
 
 def send_digests(svc: Services, now: datetime) -> int:
@@ -177,6 +199,7 @@ def _to_staff_chats(svc: Services, make: Callable[[Session, int, str], Reply | N
                 chat_id=chat_id,
                 text=reply.text,
                 reply_markup=inline_keyboard(reply.buttons) if reply.buttons else None,
+                priority=BACKGROUND,
             )
             sent += 1
     return sent

@@ -21,6 +21,7 @@ from sqlmodel import Session, col, select
 
 from bot import texts
 from bot.casework import Casework
+from bot.pacing import BACKGROUND
 from bot.replies import Button, Reply, contact_lines, escape
 from knowledge.catalogue import Catalogue, Duty
 from knowledge.forms import (
@@ -946,6 +947,7 @@ class Applications:
                     session=session,
                     chat_id=member.chat_id,
                     text=texts.FORM_EXPIRED.format(title=title),
+                    priority=BACKGROUND,
                 )
                 expired += 1
             elif form and deadline - remind_before <= now and draft.reminded_at is None:
@@ -955,6 +957,7 @@ class Applications:
                     session=session,
                     chat_id=member.chat_id,
                     text=texts.FORM_REMINDER.format(title=title, when=local_time(deadline)),
+                    priority=BACKGROUND,
                 )
                 reminded += 1
         return reminded, expired

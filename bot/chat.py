@@ -36,7 +36,7 @@ from typing import Any, NamedTuple, TextIO
 from sqlmodel import col, select
 from telegram import Update
 
-from bot.app import App, build_application, startup
+from bot.app import App, build_application, handle_now, startup
 from bot.fake import FakeRequest, FakeTelegram, FakeUser, make_jpeg
 from bot.services import SERVICES_KEY, Services
 from bot.settings import Settings, load_settings
@@ -145,10 +145,10 @@ class TerminalChat:
                 part = self.fake.user_message(
                     self.member, text=line[start : start + MAX_MESSAGE], enqueue=False
                 )
-                await self.app.process_update(Update.de_json(part, self.app.bot))
+                await handle_now(self.app, Update.de_json(part, self.app.bot))
             update = None
         if update is not None:
-            await self.app.process_update(Update.de_json(update, self.app.bot))
+            await handle_now(self.app, Update.de_json(update, self.app.bot))
         self.show()
         for answer in self.fake.calls_of("answerCallbackQuery")[toasts:]:
             if answer.get("text"):
@@ -369,7 +369,7 @@ async def _run_chat(settings: Settings, stdin: TextIO, out: TextIO) -> int:
     app = build_application(settings, request=FakeRequest(fake))
     interactive = stdin.isatty()
     async with app:
-        await startup(app)
+        await startup(app, deliver_in_background=False)
         chat = TerminalChat(app, fake, settings, out)
         if interactive:
             out.write(INTRO)

@@ -13,15 +13,17 @@ from __future__ import annotations
 
 import html
 import logging
-from collections.abc import Callable
-from datetime import timedelta
+from collections.abc import Callable, Container
+from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import update
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
-from telegram import Bot, InlineKeyboardMarkup, LinkPreviewOptions, Message, ReplyParameters
+from telegram import InlineKeyboardMarkup, LinkPreviewOptions, Message, ReplyParameters
 from telegram.constants import ParseMode
 from telegram.error import BadRequest, Forbidden, RetryAfter, TelegramError
+from telegram.ext import ExtBot
 
 from bot import texts
 from bot.replies import Reply, inline_keyboard
@@ -69,32 +71,83 @@ class Postman:
                 select(OutboxMessage)
                 .where(OutboxMessage.status == OutboxStatus.PENDING)
                 .where(OutboxMessage.next_attempt_at <= now)
-                .order_by(col(OutboxMessage.id))
+                .order_by(col(OutboxMessage.priority), col(OutboxMessage.id))
                 .limit(limit)
             ).all()
             for message in due:
-                taken = session.execute(
-                    update(OutboxMessage)
-                    .where(col(OutboxMessage.id) == message.id)
-                    .where(col(OutboxMessage.status) == OutboxStatus.PENDING)
-                    .where(col(OutboxMessage.next_attempt_at) == message.next_attempt_at)
-                    .values(next_attempt_at=now + LEASE)
-                )
-                if getattr(taken, "rowcount", 0) == 1:
+                if self._take(session, message, now):
                     claimed.append(message)
         return claimed
 
-    async def flush(self, bot: Bot, *, limit: int = 50) -> int:
-        """Send what is due; returns how many went out."""
+    @staticmethod
+    def _take(session: Session, message: OutboxMessage, now: datetime) -> bool:
+        """Lease one row to this process: no other process sends it while the lease holds."""
+        taken = session.execute(
+            update(OutboxMessage)
+            .where(col(OutboxMessage.id) == message.id)
+            .where(col(OutboxMessage.status) == OutboxStatus.PENDING)
+            .where(col(OutboxMessage.next_attempt_at) == message.next_attempt_at)
+            .values(next_attempt_at=now + LEASE)
+        )
+        return getattr(taken, "rowcount", 0) == 1
+
+    def due_heads(self, *, limit: int = 500, busy: Container[int] = ()) -> list[tuple[int, int]]:
+        """(row id, chat id) of the first due row of each chat, most urgent first; chats in
+        `busy` (a send already under way) are left out."""
+        with session_scope(self.engine) as session:
+            rows = session.exec(
+                select(OutboxMessage.id, OutboxMessage.chat_id)
+                .where(OutboxMessage.status == OutboxStatus.PENDING)
+                .where(OutboxMessage.next_attempt_at <= utcnow())
+                .order_by(col(OutboxMessage.priority), col(OutboxMessage.id))
+                .limit(limit)
+            ).all()
+        heads: dict[int, int] = {}
+        for message_id, chat_id in rows:
+            if message_id is not None and chat_id not in busy and chat_id not in heads:
+                heads[chat_id] = message_id
+        return [(message_id, chat_id) for chat_id, message_id in heads.items()]
+
+    def claim(self, message_id: int) -> OutboxMessage | None:
+        """Lease this row, if it is still due and nobody else has it."""
+        now = utcnow()
+        with session_scope(self.engine) as session:
+            message = session.get(OutboxMessage, message_id)
+            if (
+                message is None
+                or message.status is not OutboxStatus.PENDING
+                or message.next_attempt_at > now
+                or not self._take(session, message, now)
+            ):
+                return None
+        return message
+
+    def release(self, message: OutboxMessage) -> None:
+        """Give a leased row back unsent (the bot is stopping): due again at once."""
+        with session_scope(self.engine) as session:
+            session.execute(
+                update(OutboxMessage)
+                .where(col(OutboxMessage.id) == message.id)
+                .where(col(OutboxMessage.status) == OutboxStatus.PENDING)
+                .values(next_attempt_at=utcnow())
+            )
+
+    async def flush(self, bot: ExtBot[Any], *, limit: int = 50) -> int:
+        """Send what is due, one after another; returns how many went out. (The delivery
+        worker sends concurrently per chat; this is for tests, the terminal chat and jobs.)"""
         sent = 0
         # Sending may owe new messages (a refusal is reported to staff): loop until none are
         # due. What failed is due again only after its back-off, so this ends.
         while batch := self._claim(limit):
             for message in batch:
-                sent += await self._send(bot, message)
+                sent += await self.send(bot, message)
         return sent
 
-    async def _send(self, bot: Bot, message: OutboxMessage) -> int:
+    async def send(self, bot: ExtBot[Any], message: OutboxMessage) -> int:
+        """Send one leased row: 1 if it went out, 0 if it waits for a retry or failed."""
+        return await self._send(bot, message)
+
+    async def _send(self, bot: ExtBot[Any], message: OutboxMessage) -> int:
         reply = (
             ReplyParameters(message.reply_to_message_id, allow_sending_without_reply=True)
             if message.reply_to_message_id
@@ -118,6 +171,7 @@ class Postman:
                     parse_mode=ParseMode.HTML,
                     reply_parameters=reply,
                     protect_content=protect,
+                    rate_limit_args=message.priority,
                 )
                 message_id = posted.message_id
             elif message.copy_from_chat_id is not None and message.copy_message_id is not None:
@@ -127,6 +181,7 @@ class Postman:
                     message.copy_message_id,
                     reply_parameters=reply,
                     protect_content=protect,
+                    rate_limit_args=message.priority,
                 )
                 message_id = copied.message_id
             else:
@@ -138,6 +193,7 @@ class Postman:
                     reply_parameters=reply,
                     link_preview_options=NO_PREVIEW,
                     protect_content=protect,
+                    rate_limit_args=message.priority,
                 )
                 message_id = posted.message_id
         except _Superseded:
@@ -165,7 +221,7 @@ class Postman:
     def _backoff(self, message: OutboxMessage) -> timedelta:
         return min(self.retry * (2 ** min(message.attempts, 10)), MAX_BACKOFF)
 
-    async def _send_card(self, bot: Bot, message: OutboxMessage) -> tuple[int, bool]:
+    async def _send_card(self, bot: ExtBot[Any], message: OutboxMessage) -> tuple[int, bool]:
         """Send the case's card, or edit the one already there: (its message id, whether new).
 
         Cards go out with protect_content: they carry masked personal data, but no forwarding.
@@ -201,6 +257,7 @@ class Postman:
                     parse_mode=ParseMode.HTML,
                     reply_markup=markup,
                     link_preview_options=NO_PREVIEW,
+                    rate_limit_args=message.priority,
                 )
                 return (edited.message_id if isinstance(edited, Message) else target), False
             except BadRequest as error:
@@ -219,6 +276,7 @@ class Postman:
             reply_markup=markup,
             link_preview_options=NO_PREVIEW,
             protect_content=True,
+            rate_limit_args=message.priority,
         )
         return posted.message_id, True
 

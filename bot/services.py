@@ -10,6 +10,7 @@ from telegram.ext import ContextTypes
 
 from bot.applications import Applications
 from bot.casework import Casework
+from bot.delivery import Delivery
 from bot.outbox import Postman
 from bot.settings import Settings
 from knowledge.catalogue import Catalogue
@@ -30,6 +31,7 @@ class Services:
     applications: Applications
     casework: Casework
     faq: Faq
+    delivery: Delivery
 
     @property
     def forms(self) -> list[Form]:

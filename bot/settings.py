@@ -84,6 +84,13 @@ class Settings(StorageSettings):
     digest_at: time = time(9, 0)
     unaccepted_alert_hours: float = Field(default=4.0, gt=0)
     cards_per_hour: int = Field(default=30, ge=1)
+    # Telegram's flood limits, kept by the bot (bot.pacing): messages a second overall (0: no
+    # limit, for a self-hosted Bot API server), a private chat's short burst and a group's
+    # messages a minute. The delivery worker also looks for due outbox rows this often.
+    send_rate_per_second: float = Field(default=30.0, ge=0)
+    private_burst: int = Field(default=3, ge=1)
+    group_messages_per_minute: int = Field(default=20, ge=1)
+    delivery_poll_seconds: float = Field(default=1.0, gt=0)
 
     @field_validator("token")
     @classmethod

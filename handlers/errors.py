@@ -10,7 +10,12 @@ from telegram.error import TelegramError
 from telegram.ext import Application
 
 from bot import texts
+from bot.pacing import MEMBER
+from bot.replies import inline_keyboard
 from bot.services import Context, services
+from handlers.common import ReplyNotDelivered
+from storage.cases import enqueue
+from storage.db import session_scope
 
 log = logging.getLogger(__name__)
 PROJECT = str(Path(__file__).resolve().parent.parent)
@@ -22,6 +27,21 @@ def register(app: Application) -> None:
 
 async def on_error(update: object, context: Context) -> None:
     error = context.error
+    if isinstance(error, ReplyNotDelivered):
+        # Not a failure of ours: Telegram is slow or away. The outbox sends it when it can.
+        svc = services(context)
+        reply = error.reply
+        with session_scope(svc.engine) as session:
+            enqueue(
+                session=session,
+                chat_id=error.chat_id,
+                text=reply.text,
+                reply_markup=inline_keyboard(reply.buttons) if reply.buttons else None,
+                priority=MEMBER,
+            )
+        svc.delivery.wake()
+        log.warning("a reply went to the outbox after Telegram refused it for now")
+        return
     update_id = update.update_id if isinstance(update, Update) else None
     # The type and place only: an exception's message may quote what the member wrote.
     where = ""

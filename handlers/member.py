@@ -80,7 +80,7 @@ async def start(update: Update, context: Context) -> None:
         return
     svc = services(context)
     union = svc.settings.union_name
-    await message.reply_html(texts.WELCOME.format(union=html.escape(union)), do_quote=False)
+    await send(message, Reply(texts.WELCOME.format(union=html.escape(union))))
     if (user := update.effective_user) is None:
         return
     with session_scope(svc.engine) as session:
@@ -93,7 +93,7 @@ async def start(update: Update, context: Context) -> None:
 
 async def help_command(update: Update, context: Context) -> None:
     if (message := update.effective_message) is not None:
-        await message.reply_html(texts.HELP, do_quote=False)
+        await send(message, Reply(texts.HELP))
 
 
 async def unknown_command(update: Update, context: Context) -> None:
@@ -104,7 +104,7 @@ async def unknown_command(update: Update, context: Context) -> None:
     _, _, addressee = command.partition("@")
     if addressee and addressee.lower() != (context.bot.username or "").lower():
         return
-    await message.reply_html(texts.HELP, do_quote=False)
+    await send(message, Reply(texts.HELP))
 
 
 async def menu(update: Update, context: Context) -> None:

@@ -104,12 +104,17 @@ def enqueue(
     card: bool = False,
     edit_message_id: int | None = None,
     protect: bool = False,
+    priority: int | None = None,
 ) -> OutboxMessage:
     """A message owed to a chat, stored in the same transaction as the change behind it.
 
     `card`: the case's card, rendered when it is sent (`edit_message_id`: as an edit of that
     message). `protect`: sent with protect_content, and never rerouted to another chat.
+    `priority` (bot.pacing): by default a member's private chat goes first (0), staff after
+    (1); digests and reminders say 2.
     """
+    if priority is None:
+        priority = 0 if chat_id > 0 and not protect else 1
     message = OutboxMessage(
         chat_id=chat_id,
         text=text,
@@ -124,6 +129,7 @@ def enqueue(
         card=card,
         edit_message_id=edit_message_id,
         protect=protect,
+        priority=priority,
     )
     session.add(message)
     session.flush()

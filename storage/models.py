@@ -94,6 +94,11 @@ class Member(SQLModel, table=True):
     blocked: bool = False
     # The case whose rating the member just gave: their next text is its optional comment.
     awaiting_comment_case: int | None = None
+    # Flood control: a token bucket (how many messages the member may send at once now, as of
+    # `flood_at`), and until when a flooding member's messages are set aside.
+    flood_tokens: float | None = None
+    flood_at: datetime | None = None
+    flood_until: datetime | None = None
     created_at: datetime = Field(default_factory=utcnow)
     last_seen_at: datetime = Field(default_factory=utcnow)
 
@@ -203,6 +208,11 @@ class Draft(SQLModel, table=True):
     answers: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON))
     # The field being asked; set while filling. `return_to_review` after changing one field.
     current_field: str | None = None
+    # When the current question went out: a text sent before it is not its answer (a member
+    # who typed their phone again and again while the bot was down).
+    asked_at: datetime | None = None
+    # A text repeated as the next answer is checked with the member first: what it was.
+    repeat_of: str | None = None
     return_to_review: bool = False
     consented_at: datetime | None = None
     # Separate, explicit consent to sensitive personal information (health), where asked.
@@ -289,6 +299,8 @@ class OutboxMessage(SQLModel, table=True):
     case_id: int | None = Field(default=None, foreign_key="case.id", index=True)
     # Kept with the case as a relay target (staff replies to it reach the member).
     track: bool = False
+    # Who waits for it, lowest first (bot.pacing): 0 a member, 1 staff, 2 digests, reminders.
+    priority: int = Field(default=1, sa_column_kwargs={"server_default": "1"})
     status: OutboxStatus = Field(default=OutboxStatus.PENDING, index=True)
     attempts: int = 0
     next_attempt_at: datetime = Field(default_factory=utcnow)
@@ -296,6 +308,20 @@ class OutboxMessage(SQLModel, table=True):
     sent_message_id: int | None = None
     created_at: datetime = Field(default_factory=utcnow)
     sent_at: datetime | None = None
+
+
+class InboxUpdate(SQLModel, table=True):
+    """An update from Telegram, stored before Telegram is told it arrived: after a crash the
+    ones not yet handled are handled at start-up, and one seen twice is handled once."""
+
+    update_id: int = Field(sa_column=Column(BigInteger, primary_key=True, autoincrement=False))
+    payload: dict[str, Any] = Field(sa_column=Column(JSON, nullable=False))
+    # Whose it is (the chat, else the user): one member's updates are handled in order.
+    chat_key: int | None = Field(default=None, sa_column=Column(BigInteger, index=True))
+    received_at: datetime = Field(default_factory=utcnow)
+    # The process handling it holds it until then; handled_at ends it.
+    claimed_until: datetime | None = None
+    handled_at: datetime | None = Field(default=None, index=True)
 
 
 class StaffPrompt(SQLModel, table=True):

@@ -141,7 +141,7 @@ async def test_staff_lines_go_where_a_staffer_would_put_them(
     app = build_application(settings, request=FakeRequest(fake), router=router)
     out = io.StringIO()
     async with app:
-        await startup(app)
+        await startup(app, deliver_in_background=False)
         chat = TerminalChat(app, fake, settings, out)
         staffer = chat.staffer.id
 

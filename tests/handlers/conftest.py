@@ -12,7 +12,7 @@ import pytest
 from sqlalchemy.engine import Engine
 from telegram import Update
 
-from bot.app import App, build_application, startup
+from bot.app import App, build_application, handle_now, startup
 from bot.fake import FakeRequest, FakeTelegram, FakeUser
 from bot.settings import Settings
 from knowledge.router import Router
@@ -38,7 +38,7 @@ class Harness:
     staffer: FakeUser = field(default_factory=lambda: FakeUser(id=800001, first_name="测试干事"))
 
     async def process(self, update: dict[str, Any]) -> None:
-        await self.app.process_update(Update.de_json(update, self.app.bot))
+        await handle_now(self.app, Update.de_json(update, self.app.bot))
 
     async def say(self, text: str, user: FakeUser | None = None) -> dict[str, Any]:
         """The member writes; returns the bot's last message in the member's chat."""
@@ -125,6 +125,8 @@ def harness_settings(tmp_path: Path, **overrides: Any) -> Settings:
         "staff_chat_rights": RIGHTS,
         "staff_chat_publicity": PUBLICITY,
         "admin_ids": (ADMIN,),
+        # Telegram's flood limits are the pacer's tests' business (tests/bot/test_pacing.py).
+        "send_rate_per_second": 0,
         **overrides,
     }
     return Settings(_env_file=None, **values)  # type: ignore[call-arg]
@@ -147,7 +149,7 @@ async def running(settings: Settings, engine: Engine, router: Router) -> AsyncIt
             role=StaffRole.HANDLER,
         )
     async with app:
-        await startup(app)
+        await startup(app, deliver_in_background=False)
         yield harness
     engine.dispose()
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from datetime import timedelta
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from bot.app import startup
 from bot.services import SERVICES_KEY, Services
@@ -177,28 +177,44 @@ async def test_a_long_question_fits_the_card(harness: Harness) -> None:
 
 async def test_the_card_waits_in_the_outbox_while_telegram_refuses(harness: Harness) -> None:
     await harness.say(STORY)
-    # Four sends fail: the member's confirmation, the apology, the admin report, the card.
-    harness.fake.fail_next(4, method="sendMessage")
-    done = await harness.press("转人工")
+    # Five sends fail: the member's confirmation, tried three times and then handed to the
+    # outbox, where it goes first and fails again, and the card.
+    harness.fake.fail_next(5, method="sendMessage")
+    await harness.press("转人工")
     assert harness.fake.bot_messages(RIGHTS) == []
     with Session(harness.engine) as session:
-        pending = session.exec(select(OutboxMessage)).all()
-    assert [m.status for m in pending] == [OutboxStatus.PENDING]
-    assert pending[0].attempts >= 1
-    assert done is not None
+        pending = session.exec(select(OutboxMessage).order_by(col(OutboxMessage.id))).all()
+    assert [(m.status, m.chat_id, m.attempts) for m in pending] == [
+        (OutboxStatus.PENDING, RIGHTS, 1),
+        (OutboxStatus.PENDING, harness.member.id, 1),
+    ]
+    assert pending[1].priority == 0  # the member's answer goes before staff traffic
 
-    # Telegram is back; the periodic delivery (or any later update) sends it.
+    # Telegram is back; the delivery worker sends both when they are due again.
     svc: Services = harness.app.bot_data[SERVICES_KEY]
     with Session(harness.engine) as session:
-        stored = session.exec(select(OutboxMessage)).one()
-        stored.next_attempt_at = utcnow() - timedelta(seconds=1)
-        session.add(stored)
+        for stored in session.exec(select(OutboxMessage)).all():
+            stored.next_attempt_at = utcnow() - timedelta(seconds=1)
+            session.add(stored)
         session.commit()
-    assert await svc.postman.flush(harness.app.bot) == 1
+    assert await svc.postman.flush(harness.app.bot) == 2
     assert STORY in harness.last(RIGHTS)["text"]
+    assert "已为您转接人工" in harness.last(harness.member.id)["text"]
     # A staff reply to the late card still finds its case.
     await harness.staff_reply(RIGHTS, harness.last(RIGHTS)["message_id"], "已收到")
     assert "已收到" in harness.last(harness.member.id)["text"]
+
+
+async def test_a_direct_reply_rides_out_a_short_outage(harness: Harness) -> None:
+    harness.fake.fail_next(2, method="sendMessage")
+    answer = await harness.say("会员服务卡怎么办理")
+    assert "会员" in answer["text"]
+    with Session(harness.engine) as session:
+        assert session.exec(select(OutboxMessage)).all() == []
+    harness.fake.inject_429(1, retry_after=1, methods={"sendMessage"})
+    again = await harness.say("职工之家怎么申报")
+    assert "职工之家" in again["text"]
+    assert not any("出错" in text for text in harness.texts(harness.member.id))
 
 
 async def test_a_blocked_member_is_reported_to_staff(harness: Harness) -> None:

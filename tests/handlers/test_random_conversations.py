@@ -22,7 +22,6 @@ from typing import Any
 
 import pytest
 from sqlmodel import Session, select
-from telegram import Update
 
 from bot.applications import PICKED, Applications
 from bot.fake import FakeUser, make_jpeg
@@ -220,7 +219,7 @@ class Conversation:
         return self.harness.fake
 
     async def send(self, update: dict[str, Any]) -> None:
-        await self.harness.app.process_update(Update.de_json(update, self.harness.app.bot))
+        await self.harness.process(update)
 
     def draft(self, person: Person) -> Draft | None:
         """The member's active draft, if any."""

@@ -1,0 +1,103 @@
+"""The delivery worker: sends the outbox in the background, off every member's update.
+
+A handler writes what it owes staff (a card, a relay) to the outbox with its change and
+returns; this worker sends it. Each chat has at most one send under way, in order, so a group
+waiting out Telegram's 20-a-minute limit (bot.pacing) holds up only itself, and many chats are
+served at once. It wakes when an update has been handled (something may be owed) and every
+`poll_seconds` (rows written by another process, retries coming due).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import functools
+import logging
+from typing import Any
+
+from telegram.ext import ExtBot
+
+from bot.outbox import Postman
+from storage.models import OutboxMessage
+
+log = logging.getLogger(__name__)
+
+
+class Delivery:
+    def __init__(
+        self, postman: Postman, *, poll_seconds: float = 1.0, max_in_flight: int = 64
+    ) -> None:
+        self.postman = postman
+        self.poll_seconds = poll_seconds
+        self.max_in_flight = max_in_flight
+        self._wake = asyncio.Event()
+        self._sending: dict[int, asyncio.Task[None]] = {}  # chat id → its send under way
+        self._runner: asyncio.Task[None] | None = None
+        self._stopping = False
+
+    def start(self, bot: ExtBot[Any]) -> None:
+        if self._runner is None or self._runner.done():
+            self._stopping = False
+            self._runner = asyncio.create_task(self._run(bot), name="union-bot delivery")
+
+    def wake(self) -> None:
+        self._wake.set()
+
+    @property
+    def running(self) -> bool:
+        return self._runner is not None and not self._runner.done()
+
+    async def _run(self, bot: ExtBot[Any]) -> None:
+        while not self._stopping:
+            self._wake.clear()
+            try:
+                self._start_sends(bot)
+            except Exception:  # the database is away: try again at the next wake
+                log.exception("the outbox could not be read")
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), self.poll_seconds)
+
+    def _start_sends(self, bot: ExtBot[Any]) -> None:
+        room = self.max_in_flight - len(self._sending)
+        if room <= 0:
+            return
+        for message_id, chat_id in self.postman.due_heads(busy=self._sending):
+            if room <= 0:
+                break
+            message = self.postman.claim(message_id)
+            if message is None:
+                continue  # another process has it, or it is no longer due
+            task = asyncio.create_task(self._send(bot, message), name=f"deliver {message_id}")
+            self._sending[chat_id] = task
+            task.add_done_callback(functools.partial(self._finished, chat_id))
+            room -= 1
+
+    def _finished(self, chat_id: int, _task: asyncio.Task[None]) -> None:
+        self._sending.pop(chat_id, None)
+        self._wake.set()  # that chat's next row may be due
+
+    async def _send(self, bot: ExtBot[Any], message: OutboxMessage) -> None:
+        try:
+            await self.postman.send(bot, message)
+        except asyncio.CancelledError:
+            # Stopping while this waited for its turn: give the row back for the next start.
+            with contextlib.suppress(Exception):
+                self.postman.release(message)
+            raise
+        except Exception:
+            log.exception("outbox %s: the send failed unexpectedly", message.id)
+
+    async def stop(self) -> None:
+        """Stop at once, even while sends wait on a rate limit: they are given back."""
+        self._stopping = True
+        self._wake.set()
+        tasks = [*self._sending.values(), *([self._runner] if self._runner else [])]
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        self._sending.clear()
+        self._runner = None
+
+    async def settle(self, bot: ExtBot[Any]) -> None:
+        """Send everything due now, one after another (tests, the terminal chat)."""
+        await self.postman.flush(bot)

@@ -1,0 +1,78 @@
+"""Many members at once, each in order.
+
+python-telegram-bot hands every update to this processor. Updates of different chats run
+concurrently; the updates of one chat (a member's private chat, one staff group) wait for each
+other and run in the order they arrived, so a member's answers never overtake each other.
+After an update has been handled, `after` runs (the inbox marks it handled, the delivery worker
+wakes up).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from telegram import Update
+from telegram.ext import BaseUpdateProcessor
+
+# Tasks waiting for their chat's turn are cheap: allow many, so that one member's burst never
+# takes every place from the others.
+MAX_CONCURRENT_UPDATES = 4096
+
+
+def order_key(update: object) -> int | None:
+    """Whose turn an update waits for: its chat, else its user (inline queries); None: none."""
+    if not isinstance(update, Update):
+        return None
+    if update.effective_chat is not None:
+        return update.effective_chat.id
+    if update.effective_user is not None:
+        return update.effective_user.id
+    return None
+
+
+class PerChatOrder(BaseUpdateProcessor):
+    def __init__(
+        self,
+        after: Callable[[object], Awaitable[None]] | None = None,
+        *,
+        max_concurrent_updates: int = MAX_CONCURRENT_UPDATES,
+    ) -> None:
+        super().__init__(max_concurrent_updates)
+        self.after = after
+        self._turns: dict[int, asyncio.Lock] = {}
+        self._waiting: dict[int, int] = {}
+
+    async def initialize(self) -> None:
+        pass
+
+    async def shutdown(self) -> None:
+        pass
+
+    async def do_process_update(self, update: object, coroutine: Awaitable[Any]) -> None:
+        key = order_key(update)
+        if key is None:
+            await self._handle(update, coroutine)
+            return
+        lock = self._turns.setdefault(key, asyncio.Lock())
+        self._waiting[key] = self._waiting.get(key, 0) + 1
+        try:
+            async with lock:
+                await self._handle(update, coroutine)
+        finally:
+            self._waiting[key] -= 1
+            if not self._waiting[key]:
+                del self._waiting[key]
+                self._turns.pop(key, None)
+
+    async def _handle(self, update: object, coroutine: Awaitable[Any]) -> None:
+        try:
+            await coroutine
+        finally:
+            if self.after is not None:
+                await self.after(update)
+
+    def waiting(self, key: int) -> int:
+        """How many updates of this chat are under way or waiting (for tests and flood checks)."""
+        return self._waiting.get(key, 0)

@@ -19,6 +19,7 @@ from bot import texts
 from bot.applications import Applications
 from bot.casework import Casework
 from bot.delivery import Delivery
+from bot.inbox import BusyNotice, Inbox, StoringQueue, default_instance_name
 from bot.outbox import Postman
 from bot.pacing import BACKGROUND, Limits, Pacer
 from bot.processing import PerChatOrder
@@ -32,12 +33,15 @@ from knowledge.forms import load_forms
 from knowledge.router import Router, build_router
 from storage.cases import enqueue, purge_closed_cases
 from storage.db import make_engine, session_scope
+from storage.inbox import forget_handled
 from storage.models import Attachment, utcnow
 
 log = logging.getLogger(__name__)
 
 App = Application[Any, Any, Any, Any, Any, Any]
 SWEEP_SECONDS = 3600
+INBOX_SECONDS = 30
+INBOX_KEY = "inbox"
 
 
 def build_application(
@@ -54,7 +58,9 @@ def build_application(
         private_burst=settings.private_burst,
         group_per_minute=settings.group_messages_per_minute,
     )
-    processor = PerChatOrder(after=_handled)
+    engine = engine or make_engine(settings.database_url)
+    inbox = Inbox(engine, settings.instance_name or default_instance_name(str(settings.data_dir)))
+    processor = PerChatOrder(claims=inbox)
     builder = (
         ApplicationBuilder()
         .token(settings.token.get_secret_value())
@@ -62,14 +68,17 @@ def build_application(
         .base_file_url(settings.api_base_file_url)
         .rate_limiter(Pacer(limits))
         .concurrent_updates(processor)
+        .update_queue(StoringQueue(inbox))
         .post_init(startup)
         .post_stop(_stop_delivery)
     )
     if request is not None:
         builder = builder.request(request).get_updates_request(get_updates_request or request)
     app: App = builder.build()
+    queue = app.update_queue
+    if isinstance(queue, StoringQueue):
+        queue.unstored = BusyNotice(app.bot, texts.DATABASE_BUSY)
     router = router or build_router()
-    engine = engine or make_engine(settings.database_url)
     application_forms = load_forms(duties=[duty.id for duty in router.catalogue])
     casework = Casework(
         settings=settings,
@@ -86,6 +95,7 @@ def build_application(
     )
     delivery = Delivery(postman, poll_seconds=settings.delivery_poll_seconds)
     processor.after = _after(delivery)
+    app.bot_data[INBOX_KEY] = inbox
     app.bot_data[SERVICES_KEY] = Services(
         settings=settings,
         catalogue=router.catalogue,
@@ -115,10 +125,6 @@ def build_application(
     return app
 
 
-async def _handled(_update: object) -> None:
-    pass
-
-
 def _after(delivery: Delivery) -> Callable[[object], Awaitable[None]]:
     async def after(_update: object) -> None:
         delivery.wake()  # whatever the update left in the outbox goes now, off its path
@@ -135,7 +141,13 @@ async def startup(app: App, *, deliver_in_background: bool = True) -> None:
     await app.bot.set_my_commands(commands, scope=BotCommandScopeAllPrivateChats())
     if deliver_in_background:
         svc.delivery.start(app.bot)
+        # What a crash left stored and unhandled goes first, in order.
+        await _queue_left_behind(app)
     if app.job_queue is not None:
+        if deliver_in_background:
+            app.job_queue.run_repeating(
+                _inbox_job, interval=INBOX_SECONDS, first=INBOX_SECONDS, name="inbox"
+            )
         app.job_queue.run_repeating(_sweep_job, interval=SWEEP_SECONDS, first=60, name="drafts")
         digest_at = svc.settings.digest_at.replace(tzinfo=CHINA)
         app.job_queue.run_daily(_digest_job, time=digest_at, name="digest")
@@ -149,6 +161,25 @@ async def handle_now(app: App, update: Update) -> None:
     svc: Services = app.bot_data[SERVICES_KEY]
     await app.process_update(update)
     await svc.delivery.settle(app.bot)
+
+
+async def _queue_left_behind(app: App) -> int:
+    inbox: Inbox = app.bot_data[INBOX_KEY]
+    queue = app.update_queue
+    left = inbox.left_behind(app.bot)
+    for update in left:
+        if isinstance(queue, StoringQueue):
+            await queue.put_stored(update)
+        else:
+            await queue.put(update)
+    if left:
+        log.info("handling %d updates left unhandled", len(left))
+    return len(left)
+
+
+async def _inbox_job(context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Updates another instance took and never finished (it died) are handled here."""
+    await _queue_left_behind(context.application)
 
 
 async def _stop_delivery(app: App) -> None:
@@ -222,6 +253,8 @@ def sweep_drafts(svc: Services) -> tuple[int, int]:
         )
     with session_scope(svc.engine) as session:
         purge_orphan_files(session, svc.files_dir)
+    with session_scope(svc.engine) as session:
+        forget_handled(session, now=utcnow())
     return reminded, expired
 
 

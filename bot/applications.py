@@ -16,6 +16,7 @@ from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from sqlalchemy import inspect
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
@@ -54,6 +55,10 @@ PICKED = "__picked__"  # answers[PICKED][field]: options ticked so far on a mult
 REPLACING = "__replacing__"  # an upload field being redone from the summary: old files stay
 # until the first new one arrives
 PROFILE = "__profile__"  # the member's remembered answers, offered as a button
+STALE_SLACK = timedelta(seconds=3)
+# Free text, where a phone or an ID typed again would pass for the answer (a count or a
+# choice given twice in a row is nothing odd).
+REPEAT_CHECKED = {FieldType.TEXT, FieldType.LONG_TEXT, FieldType.NAME}
 PENDING = "__pending__"  # words that may be an answer or a question: the member says which
 INTERNAL = {PICKED, REPLACING, PROFILE, PENDING}
 RETRY_ECHO_LIMIT = 300  # a retry message never grows with what the member typed
@@ -495,7 +500,9 @@ class Applications:
         form = self.form(draft)
         if problem := cross_field_problem(form, field, value, self._answers(draft)):
             return self._retry(draft, field, problem)
-        return self._store(session, draft, field, value)
+        reply = self._store(session, draft, field, value)
+        draft.last_answer = text.strip()  # after _store, which forgets any earlier words
+        return reply
 
     def _too_long(self, session: Session, draft: Draft, field: FormField, text: str) -> Reply:
         """Over the limit: nothing is thrown away; the member may keep the first part."""
@@ -628,6 +635,7 @@ class Applications:
             return Reply(_e(field.refusal or field.retry))
         ticks = {k: v for k, v in draft.answers.get(PICKED, {}).items() if k != field.id}
         draft.answers = {**draft.answers, field.id: value, PICKED: ticks}
+        draft.last_answer = None
         return self._advance(session, draft, answered=field.id)
 
     def _advance(self, session: Session, draft: Draft, answered: str | None = None) -> Reply:
@@ -921,9 +929,60 @@ class Applications:
 
     @staticmethod
     def _touch(session: Session, draft: Draft) -> None:
-        draft.updated_at = utcnow()
+        now = utcnow()
+        draft.updated_at = now
         draft.reminded_at = None  # a new deadline, and a new reminder before it
+        state = inspect(draft)
+        if (
+            state.attrs.current_field.history.has_changes()
+            or state.attrs.stage.history.has_changes()
+            or draft.asked_at is None
+        ):
+            draft.asked_at = now  # a new question from now on
         session.add(draft)
+
+    @staticmethod
+    def sent_before_asked(draft: Draft, sent_at: datetime) -> bool:
+        """A text the member sent before the current question went out (Telegram's date is
+        in whole seconds, so a little slack): typed again and again while the bot was away,
+        it is no answer to a question it never saw."""
+        return draft.asked_at is not None and sent_at < draft.asked_at - STALE_SLACK
+
+    def sent_earlier(self, draft: Draft, text: str) -> Reply | None:
+        """A text sent before the current question: set aside. Nothing is said when it repeats
+        an answer already given (the usual case); otherwise the member hears why, and the
+        question again."""
+        words = text.strip()
+        given = {str(value) for key, value in draft.answers.items() if key not in INTERNAL}
+        if words == draft.last_answer or words in given:
+            return None
+        asked = self.current(draft)
+        return Reply(f"{texts.FORM_SENT_EARLIER}\n\n{asked.text}", asked.buttons)
+
+    def ask_if_repeat(self, session: Session, draft: Draft, text: str) -> Reply | None:
+        """The last answer's words again, as the next answer: asked about before they count."""
+        field = self._current_field(draft)
+        if (
+            field is None
+            or draft.stage is not DraftStage.FILLING
+            or field.type not in REPEAT_CHECKED
+            or draft.last_answer is None
+            or text.strip() != draft.last_answer
+        ):
+            return None
+        draft.answers = {**draft.answers, PENDING: text}
+        self._touch(session, draft)
+        return Reply(
+            texts.FORM_REPEATED.format(text=_e(text[:40]), label=_e(field.label)),
+            (
+                (
+                    Button(
+                        texts.BUTTON_IS_ANSWER.format(label=field.label), cb(draft, "y", field.id)
+                    ),
+                ),
+                (Button(texts.BUTTON_NOT_ANSWER, cb(draft, "a", field.id)),),
+            ),
+        )
 
     # -------------------------------------------------------------- reminders and expiry
 

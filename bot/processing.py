@@ -10,8 +10,8 @@ wakes up).
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable
-from typing import Any
+from collections.abc import Awaitable, Callable, Coroutine
+from typing import Any, Protocol
 
 from telegram import Update
 from telegram.ext import BaseUpdateProcessor
@@ -32,15 +32,25 @@ def order_key(update: object) -> int | None:
     return None
 
 
+class Claims(Protocol):
+    """Who may handle an update (the inbox): take it when its turn comes, mark it after."""
+
+    def take(self, update: object) -> bool: ...
+
+    def finished(self, update: object) -> None: ...
+
+
 class PerChatOrder(BaseUpdateProcessor):
     def __init__(
         self,
         after: Callable[[object], Awaitable[None]] | None = None,
         *,
+        claims: Claims | None = None,
         max_concurrent_updates: int = MAX_CONCURRENT_UPDATES,
     ) -> None:
         super().__init__(max_concurrent_updates)
         self.after = after
+        self.claims = claims
         self._turns: dict[int, asyncio.Lock] = {}
         self._waiting: dict[int, int] = {}
 
@@ -68,8 +78,20 @@ class PerChatOrder(BaseUpdateProcessor):
 
     async def _handle(self, update: object, coroutine: Awaitable[Any]) -> None:
         try:
+            taken = self.claims is None or self.claims.take(update)
+        except BaseException:
+            taken = False  # the database is away: the update stays stored for later
+            raise
+        finally:
+            if not taken and isinstance(coroutine, Coroutine):
+                coroutine.close()  # handled already, by another instance, or not now
+        if not taken:
+            return
+        try:
             await coroutine
         finally:
+            if self.claims is not None:
+                self.claims.finished(update)
             if self.after is not None:
                 await self.after(update)
 

@@ -91,6 +91,9 @@ class Settings(StorageSettings):
     private_burst: int = Field(default=3, ge=1)
     group_messages_per_minute: int = Field(default=20, ge=1)
     delivery_poll_seconds: float = Field(default=1.0, gt=0)
+    # This process's name among several on one database (default: host and data folder): the
+    # same name after a restart, so that it finds again the updates it was handling.
+    instance_name: str = ""
 
     @field_validator("token")
     @classmethod

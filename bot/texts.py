@@ -122,6 +122,7 @@ MEDIA_NOT_UNDERSTOOD = "目前我只能读懂文字消息。请用文字描述�
 GROUP_ONLY_PRIVATE = "为保护您的隐私，请私聊我咨询：@{bot_username}"
 BUTTON_EXPIRED = "这个按钮已过期，请重新提问或发送 /menu。"
 ERROR = "抱歉，系统出了点问题，请稍后再试。您也可以发送 /human 联系工作人员。"
+DATABASE_BUSY = "系统正忙，您的消息已经收到，稍后会为您处理，请不要重复发送。"
 
 HANDOFF_ASK = "请用一两句话描述您要咨询的问题，我会转给工作人员。"
 HANDOFF_DONE = (
@@ -711,6 +712,10 @@ FORM_HANDOFF_OFFER = (
 FORM_ANSWER_OR_QUESTION = "“{text}”是您的{label}，还是想问问题？"
 BUTTON_IS_ANSWER = "是我的{label}"
 BUTTON_IS_QUESTION = "我想问问题"
+FORM_REPEATED = "您又发送了一遍“{text}”。这也是您的{label}吗？"
+BUTTON_NOT_ANSWER = "不是，我重新填"
+FORM_SENT_EARLIER = "您有几条消息是在这个问题发出之前发送的，没有作为回答。"
+
 FORM_STILL_FILLING = "——\n您的《{title}》还在填写中："
 FORM_QUESTION_UNSURE = (
     "这个问题我一时答不准。您可以填完后再问我，或发送 /human 转人工，工作人员会为您解答。"

@@ -6,7 +6,7 @@ import hashlib
 import html
 import logging
 from collections.abc import Callable
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 
 from sqlmodel import Session, col, select
@@ -53,12 +53,22 @@ def register(app: Application) -> None:
 
 
 def on_text(
-    svc: Services, session: Session, draft: Draft, text: str, member: Member, user: User
-) -> Reply:
+    svc: Services,
+    session: Session,
+    draft: Draft,
+    text: str,
+    member: Member,
+    user: User,
+    sent_at: datetime | None = None,
+) -> Reply | None:
     """A text while a draft is under way. Nothing typed is lost: the words of a button press
     it; 转人工 offers a person; a question is answered and the field asked again; words that
-    may be either the answer or a question are asked about; the rest is the answer."""
+    may be either the answer or a question are asked about; the same words as the last answer
+    are asked about; the rest is the answer. A text sent before the question went out is no
+    answer to it (None: nothing to say)."""
     apps = svc.applications
+    if sent_at is not None and apps.sent_before_asked(draft, sent_at):
+        return apps.sent_earlier(draft, text)
     idle = utcnow() - draft.updated_at
     if idle > timedelta(hours=svc.settings.draft_resume_after_hours):
         draft.updated_at = utcnow()  # asked once; the next text is an answer again
@@ -82,6 +92,8 @@ def on_text(
         and _confident_question(svc, text)
     ):
         return apps.ask_which(session, draft, text)
+    if (repeated := apps.ask_if_repeat(session, draft, text)) is not None:
+        return repeated
     return apps.answer_text(session, draft, text)
 
 

@@ -119,7 +119,8 @@ async def text(update: Update, context: Context) -> None:
     user, message = found
     question = message.text or ""
     reply = in_session(svc.engine, lambda session: _on_text(svc, session, user, message, question))
-    await send(message, reply)
+    if reply is not None:
+        await send(message, reply)
 
 
 def _focus(
@@ -198,15 +199,16 @@ def _comment_case(
 
 def _on_text(
     svc: Services, session: Session, user: User, message: Message, question: str
-) -> Reply:
+) -> Reply | None:
     member = touch_member(session=session, telegram_id=user.id, chat_id=message.chat_id)
     if (rated := _comment_case(svc, session, member, message, question)) is not None:
         return svc.casework.comment(session, rated, member, question)
     focus = None if member.awaiting_handoff else _focus(svc, session, member, message)
+    reply: Reply | None
     if member.awaiting_handoff:
         reply = _hand_over(svc, session, member, user, question, member.handoff_duty)
     elif isinstance(focus, Draft):
-        reply = forms.on_text(svc, session, focus, question, member, user)
+        reply = forms.on_text(svc, session, focus, question, member, user, message.date)
     elif isinstance(focus, Case) and focus.status.is_final:
         reply = Reply(texts.MEMBER_CASE_ENDED.format(number=focus.number))
     elif isinstance(focus, Case):

@@ -211,8 +211,9 @@ class Draft(SQLModel, table=True):
     # When the current question went out: a text sent before it is not its answer (a member
     # who typed their phone again and again while the bot was down).
     asked_at: datetime | None = None
-    # A text repeated as the next answer is checked with the member first: what it was.
-    repeat_of: str | None = None
+    # The words of the last typed answer: the same words again as the next answer are
+    # checked with the member first.
+    last_answer: str | None = None
     return_to_review: bool = False
     consented_at: datetime | None = None
     # Separate, explicit consent to sensitive personal information (health), where asked.
@@ -319,7 +320,8 @@ class InboxUpdate(SQLModel, table=True):
     # Whose it is (the chat, else the user): one member's updates are handled in order.
     chat_key: int | None = Field(default=None, sa_column=Column(BigInteger, index=True))
     received_at: datetime = Field(default_factory=utcnow)
-    # The process handling it holds it until then; handled_at ends it.
+    # The process handling it (its instance name) holds it until then; handled_at ends it.
+    claimed_by: str | None = None
     claimed_until: datetime | None = None
     handled_at: datetime | None = Field(default=None, index=True)
 

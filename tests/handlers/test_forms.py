@@ -68,7 +68,7 @@ def _text_for(field: FormField, person: int) -> str:
         return date.today().isoformat()
     if field.type is FieldType.LONG_TEXT:
         return "测试说明：车间通风设备损坏，需要维修。" * max(1, field.min_length // 10 + 1)
-    return "测试内容" + "一" * max(0, field.min_length - 4)
+    return f"测试{field.label}" + "一" * max(0, field.min_length - 2 - len(field.label))
 
 
 async def fill(

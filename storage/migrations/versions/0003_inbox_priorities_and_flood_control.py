@@ -26,6 +26,7 @@ def upgrade() -> None:
         sa.Column("payload", sa.JSON(), nullable=False),
         sa.Column("chat_key", sa.BigInteger(), nullable=True),
         sa.Column("received_at", sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
+        sa.Column("claimed_by", sqlmodel.sql.sqltypes.AutoString(), nullable=True),
         sa.Column("claimed_until", sqlmodel.sql.sqltypes.UTCDateTime(), nullable=True),
         sa.Column("handled_at", sqlmodel.sql.sqltypes.UTCDateTime(), nullable=True),
         sa.PrimaryKeyConstraint("update_id"),
@@ -44,7 +45,7 @@ def upgrade() -> None:
             sa.Column("asked_at", sqlmodel.sql.sqltypes.UTCDateTime(), nullable=True)
         )
         batch_op.add_column(
-            sa.Column("repeat_of", sqlmodel.sql.sqltypes.AutoString(), nullable=True)
+            sa.Column("last_answer", sqlmodel.sql.sqltypes.AutoString(), nullable=True)
         )
     with op.batch_alter_table("member", schema=None) as batch_op:
         batch_op.add_column(sa.Column("flood_tokens", sa.Float(), nullable=True))
@@ -62,7 +63,7 @@ def downgrade() -> None:
         batch_op.drop_column("flood_at")
         batch_op.drop_column("flood_tokens")
     with op.batch_alter_table("draft", schema=None) as batch_op:
-        batch_op.drop_column("repeat_of")
+        batch_op.drop_column("last_answer")
         batch_op.drop_column("asked_at")
     with op.batch_alter_table("outboxmessage", schema=None) as batch_op:
         batch_op.drop_column("priority")

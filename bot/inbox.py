@@ -1,0 +1,148 @@
+"""No acknowledged update is lost, and none is handled twice.
+
+python-telegram-bot's updater confirms updates to Telegram (the next getUpdates offset) as
+soon as it has put them on the application's queue, before they are handled; a webhook answers
+200 once the update is on the queue. So the queue itself stores: `StoringQueue.put` writes the
+update to the inbox table first, and only then is it queued, and only then acknowledged.
+
+An update is claimed by this instance when its turn comes (bot.processing) and marked handled
+when its handler has finished and its replies were sent or handed to the outbox. After a crash
+or a kill -9, what was stored and not handled is handled at start-up, in order; an update that
+arrives again (Telegram's redelivery, or another instance's) is handled once.
+
+The mark follows the replies rather than sharing the handler's transaction: a crash between
+the two then means the update is handled again at start-up, which is safe (a repeated text is
+set aside by the form, a repeated 提交 finds its case filed and answers with its number), while
+the other order would lose the member's reply.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import os
+import socket
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from sqlalchemy.engine import Engine
+from sqlalchemy.exc import SQLAlchemyError
+from telegram import Bot, Update
+
+from bot.processing import order_key
+from storage import inbox
+
+log = logging.getLogger(__name__)
+
+
+def default_instance_name(data_dir: str) -> str:
+    """This machine and data folder: the same name after a restart, so that the updates this
+    instance had taken when it died are its own again."""
+    return f"{socket.gethostname()}:{os.path.abspath(data_dir)}"
+
+
+class Inbox:
+    def __init__(self, engine: Engine, instance: str) -> None:
+        self.engine = engine
+        self.instance = instance
+        self._queued: set[int] = set()  # stored and waiting on this instance's queue
+
+    def keep(self, update: Update) -> bool:
+        """Store an arriving update; whether this instance should queue it."""
+        update_id = update.update_id
+        if inbox.store(self.engine, update_id, update.to_dict(), order_key(update)):
+            self._queued.add(update_id)
+            return True
+        known = inbox.state(self.engine, update_id)
+        if known is None or known.handled_at is not None or update_id in self._queued:
+            return False  # handled already, or waiting here already
+        self._queued.add(update_id)
+        return True
+
+    def take(self, update: object) -> bool:
+        """Claim it when its turn comes: False if it was handled or another instance has it."""
+        if not isinstance(update, Update):
+            return True
+        if inbox.claim(self.engine, update.update_id, self.instance):
+            return True
+        self._queued.discard(update.update_id)
+        log.info("update %s is handled elsewhere", update.update_id)
+        return False
+
+    def finished(self, update: object) -> None:
+        if isinstance(update, Update):
+            inbox.done(self.engine, update.update_id)
+            self._queued.discard(update.update_id)
+
+    def left_behind(self, bot: Bot) -> list[Update]:
+        """Stored, not handled, and not waiting here: after a crash, or another instance's."""
+        found = []
+        for row in inbox.unhandled(self.engine, self.instance):
+            if row.update_id in self._queued:
+                continue
+            self._queued.add(row.update_id)
+            found.append(Update.de_json(row.payload, bot))
+        return found
+
+
+class StoringQueue(asyncio.Queue[Any]):
+    """The application's update queue: an update is stored before it is queued, and so before
+    Telegram is told it arrived.
+
+    When the database cannot take it, the update is not acknowledged (the error reaches the
+    updater, or the webhook answers 500), so Telegram sends it again; `unstored` tells the
+    member once a minute that the message will be answered shortly.
+    """
+
+    def __init__(
+        self,
+        inbox_: Inbox,
+        unstored: Callable[[Update], Awaitable[None]] | None = None,
+        *,
+        retry_pause: float = 1.0,
+    ) -> None:
+        super().__init__()
+        self.inbox = inbox_
+        self.unstored = unstored
+        self.retry_pause = retry_pause
+
+    async def put(self, item: Any) -> None:
+        if isinstance(item, Update):
+            try:
+                kept = self.inbox.keep(item)
+            except SQLAlchemyError:
+                log.warning("update %s not stored: the database is unavailable", item.update_id)
+                if self.unstored is not None:
+                    with contextlib.suppress(Exception):
+                        await self.unstored(item)
+                await asyncio.sleep(self.retry_pause)  # not a tight loop against Telegram
+                raise
+            if not kept:
+                return
+        await super().put(item)
+
+    async def put_stored(self, item: Any) -> None:
+        """Queue an update that is in the inbox already (one left behind by a crash)."""
+        await super().put(item)
+
+
+class BusyNotice:
+    """The one line a member gets while their message cannot be stored: at most once a minute
+    per chat, sent directly (the outbox is in the database too)."""
+
+    def __init__(self, bot: Bot, text: str, *, every: float = 60.0) -> None:
+        self.bot = bot
+        self.text = text
+        self.every = every
+        self._told: dict[int, float] = {}
+
+    async def __call__(self, update: Update) -> None:
+        chat = update.effective_chat
+        if chat is None or chat.type != "private":
+            return
+        now = asyncio.get_running_loop().time()
+        if now - self._told.get(chat.id, -self.every) < self.every:
+            return
+        self._told[chat.id] = now
+        await self.bot.send_message(chat.id, self.text)

@@ -1,0 +1,120 @@
+"""Issue 11 §1: no acknowledged update is lost, and none is handled twice."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from pathlib import Path
+
+from sqlalchemy.exc import OperationalError
+from sqlmodel import Session, col, select
+from telegram import Update
+
+from bot.app import INBOX_KEY
+from bot.fake import FakeTelegram, FakeUser
+from bot.inbox import Inbox, StoringQueue
+from knowledge.router import Router
+from storage import inbox
+from storage.db import make_engine
+from storage.models import InboxUpdate, utcnow
+from tests.bot.live import live_bot, until
+from tests.handlers.conftest import TOKEN, harness_settings
+
+MEMBERS = [FakeUser(id=720000 + n, first_name=f"会员{n}") for n in range(5)]
+
+
+def _rows(engine: object) -> list[InboxUpdate]:
+    with Session(engine) as session:  # type: ignore[arg-type]
+        return list(session.exec(select(InboxUpdate).order_by(col(InboxUpdate.update_id))).all())
+
+
+async def test_an_update_is_stored_before_it_is_handled_and_marked_after(
+    tmp_path: Path, router: Router
+) -> None:
+    async with live_bot(tmp_path, router) as (app, fake):
+        update = Update.de_json(fake.user_message(MEMBERS[0], text="你好", enqueue=False), app.bot)
+        await app.update_queue.put(update)
+        stored = _rows(app.bot_data[INBOX_KEY].engine)
+        assert [row.update_id for row in stored] == [update.update_id]
+        assert stored[0].payload["message"]["text"] == "你好"
+        await until(lambda: fake.bot_messages(MEMBERS[0].id))
+        await until(lambda: _rows(app.bot_data[INBOX_KEY].engine)[0].handled_at is not None)
+
+
+async def test_updates_left_by_a_crash_are_handled_at_start_up_in_order_once(
+    tmp_path: Path, router: Router
+) -> None:
+    settings = harness_settings(tmp_path)
+    engine = make_engine(settings.database_url)
+    fake = FakeTelegram(token=TOKEN)
+    for chat_id, name in settings.staff_chats().items():
+        fake.register_chat(chat_id, type="supergroup", title=name)
+    # The first run takes the updates off Telegram (acknowledging them) and dies unhandled.
+    async with live_bot(tmp_path, router, fake=fake, engine=engine, start=False) as (app, _):
+        for member in MEMBERS:
+            for text in ("/apply", "你好"):
+                update = fake.user_message(member, text=text, enqueue=False)
+                await app.update_queue.put(Update.de_json(update, app.bot))
+        # A stale claim, as if the dead process had begun one of them.
+        first = _rows(engine)[0]
+        assert inbox.claim(engine, first.update_id, app.bot_data[INBOX_KEY].instance)
+    assert all(fake.bot_messages(member.id) == [] for member in MEMBERS)
+    assert len(_rows(engine)) == 10
+
+    # The restart handles every one of them, in each member's order, once.
+    async with live_bot(tmp_path, router, fake=fake, engine=engine) as (_app, _):
+        await until(lambda: all(row.handled_at for row in _rows(engine)))
+    for member in MEMBERS:
+        texts = [m["text"] for m in fake.bot_messages(member.id)]
+        assert len(texts) == 2, texts
+        assert "在线" in texts[0] or "申请" in texts[0]  # /apply's menu first, then 你好
+
+
+async def test_an_update_delivered_twice_is_handled_once(tmp_path: Path, router: Router) -> None:
+    async with live_bot(tmp_path, router) as (app, fake):
+        raw = fake.user_message(MEMBERS[1], text="会员卡怎么办理", enqueue=False)
+        for _ in range(3):
+            await app.update_queue.put(Update.de_json(raw, app.bot))
+        await until(lambda: fake.bot_messages(MEMBERS[1].id))
+        await until(lambda: all(row.handled_at for row in _rows(app.bot_data[INBOX_KEY].engine)))
+        assert len(fake.bot_messages(MEMBERS[1].id)) == 1
+
+
+async def test_another_instance_leaves_a_live_claim_and_takes_a_dead_ones(
+    tmp_path: Path, router: Router
+) -> None:
+    engine = make_engine(harness_settings(tmp_path).database_url)
+    inbox.store(engine, 1, {"update_id": 1}, 5)
+    inbox.store(engine, 2, {"update_id": 2}, 6)
+    assert inbox.claim(engine, 1, "a")
+    assert not inbox.claim(engine, 1, "b")  # a is at it
+    assert inbox.claim(engine, 1, "a")  # a again, after its restart
+    assert [row.update_id for row in inbox.unhandled(engine, "b")] == [2]
+    later = utcnow() + inbox.CLAIM + timedelta(seconds=1)
+    assert inbox.claim(engine, 1, "b", now=later)  # a died: its claim ran out
+    inbox.done(engine, 1)
+    assert not inbox.claim(engine, 1, "a", now=later + inbox.CLAIM)
+
+
+async def test_while_the_database_is_away_nothing_is_acknowledged_and_the_member_is_told(
+    tmp_path: Path, router: Router
+) -> None:
+    told: list[int] = []
+
+    class Away(Inbox):
+        def keep(self, update: Update) -> bool:
+            raise OperationalError("INSERT", {}, Exception("database is locked"))
+
+    async def notice(update: Update) -> None:
+        told.append(update.update_id)
+
+    engine = make_engine(harness_settings(tmp_path).database_url)
+    queue = StoringQueue(Away(engine, "test"), notice, retry_pause=0)
+    fake = FakeTelegram(token=TOKEN)
+    update = Update.de_json(fake.user_message(MEMBERS[2], text="你好", enqueue=False), None)
+    try:
+        await queue.put(update)
+    except OperationalError:
+        pass
+    else:
+        raise AssertionError("the updater must see the failure, so as not to acknowledge")
+    assert queue.empty() and told == [update.update_id]

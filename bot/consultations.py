@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from sqlmodel import Session
+from sqlmodel import Session, col, select
 
 from bot import texts
 from bot.replies import escape
@@ -23,7 +23,15 @@ from storage.cases import (
     record_event,
     record_miss,
 )
-from storage.models import Actor, Case, Member, MissReason, utcnow
+from storage.models import (
+    Actor,
+    Case,
+    Member,
+    MissReason,
+    OutboxMessage,
+    OutboxStatus,
+    utcnow,
+)
 
 if TYPE_CHECKING:
     from bot.casework import Casework
@@ -74,18 +82,27 @@ def start_consultation(
 
 def relay_to_staff(*, session: Session, case: Case, text: str) -> None:
     """A member's text about a case, threaded under its staff card, long numbers masked (a
-    phone or ID number typed into a chat is not for the whole group)."""
+    phone or ID number typed into a chat is not for the whole group). Texts that come while
+    the last relay still waits to be sent join it: a burst is one post, not thirty."""
     assert case.staff_chat_id is not None
-    card = card_message_id(session=session, case=case)
-    for part in _chunks(mask_numbers(text)):
-        enqueue(
-            session=session,
-            chat_id=case.staff_chat_id,
-            text=texts.STAFF_MEMBER_MESSAGE.format(number=case.number, text=_e(part)),
-            case=case,
-            reply_to_message_id=card,
-            track=True,
-        )
+    masked = mask_numbers(text)
+    waiting = _waiting_relay(session, case)
+    if waiting is not None and len(waiting.text) + len(masked) < CHUNK:
+        waiting.text += "\n" + _e(masked)
+        # A new due time: a sender that read the row before this change cannot lease it.
+        waiting.next_attempt_at = utcnow()
+        session.add(waiting)
+    else:
+        card = card_message_id(session=session, case=case)
+        for part in _chunks(masked):
+            enqueue(
+                session=session,
+                chat_id=case.staff_chat_id,
+                text=texts.STAFF_MEMBER_MESSAGE.format(number=case.number, text=_e(part)),
+                case=case,
+                reply_to_message_id=card,
+                track=True,
+            )
     record_event(
         session=session,
         case=case,
@@ -93,6 +110,26 @@ def relay_to_staff(*, session: Session, case: Case, text: str) -> None:
         action="member_message",
         detail={"text": text},
     )
+
+
+def _waiting_relay(session: Session, case: Case) -> OutboxMessage | None:
+    """The case's last relay of a member's words, if it is still due and not being sent."""
+    last = session.exec(
+        select(OutboxMessage)
+        .where(OutboxMessage.case_id == case.id)
+        .where(OutboxMessage.chat_id == case.staff_chat_id)
+        .order_by(col(OutboxMessage.id).desc())
+    ).first()
+    prefix = texts.STAFF_MEMBER_MESSAGE.format(number=case.number, text="")
+    if (
+        last is None
+        or last.status is not OutboxStatus.PENDING
+        or not last.track
+        or last.next_attempt_at > utcnow()  # leased by a sender, or waiting out a retry
+        or not last.text.startswith(prefix)
+    ):
+        return None
+    return last
 
 
 def relay_to_member(

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import time
+from datetime import time, timedelta
 from pathlib import Path
 from typing import Annotated, Any, TypeVar
 
 from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+from bot.flood import FloodRule
 
 DEFAULT_API_BASE_URL = "https://api.telegram.org/bot"
 
@@ -94,6 +96,12 @@ class Settings(StorageSettings):
     # This process's name among several on one database (default: host and data folder): the
     # same name after a restart, so that it finds again the updates it was handling.
     instance_name: str = ""
+    # Flood control per member (bot.flood): messages at once, then one every N seconds; the
+    # pause for one who floods; how many consultations (转人工) a member may open in a day.
+    flood_burst: float = Field(default=12.0, ge=1)
+    flood_refill_seconds: float = Field(default=2.0, gt=0)
+    flood_cooldown_seconds: float = Field(default=30.0, ge=0)
+    consultations_per_day: int = Field(default=5, ge=1)
 
     @field_validator("token")
     @classmethod
@@ -126,6 +134,14 @@ class Settings(StorageSettings):
                 base[: -len("/bot")] + "/file/bot" if base.endswith("/bot") else base + "/file"
             )
         return self
+
+    @property
+    def flood_rule(self) -> FloodRule:
+        return FloodRule(
+            burst=self.flood_burst,
+            refill_seconds=self.flood_refill_seconds,
+            cooldown=timedelta(seconds=self.flood_cooldown_seconds),
+        )
 
     @property
     def uploads_dir(self) -> Path:

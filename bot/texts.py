@@ -122,6 +122,10 @@ MEDIA_NOT_UNDERSTOOD = "目前我只能读懂文字消息。请用文字描述�
 GROUP_ONLY_PRIVATE = "为保护您的隐私，请私聊我咨询：@{bot_username}"
 BUTTON_EXPIRED = "这个按钮已过期，请重新提问或发送 /menu。"
 ERROR = "抱歉，系统出了点问题，请稍后再试。您也可以发送 /human 联系工作人员。"
+FLOOD_WARNING = "您发送得太快了，请稍等半分钟再发。已经收到的消息不会丢失。"
+CONSULTATIONS_LIMIT = (
+    "您今天已经发起了{count}次人工咨询，请明天再试；着急的话可以直接拨打电话：\n{contacts}"
+)
 DATABASE_BUSY = "系统正忙，您的消息已经收到，稍后会为您处理，请不要重复发送。"
 
 HANDOFF_ASK = "请用一两句话描述您要咨询的问题，我会转给工作人员。"

@@ -4,25 +4,34 @@ from __future__ import annotations
 
 import contextlib
 import html
+import logging
 import re
 from datetime import timedelta
+from typing import Literal
 
 from sqlmodel import Session
 from telegram import CallbackQuery, Message, Update, User
 from telegram.error import TelegramError
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler, MessageHandler, filters
 
-from bot import replies, texts
+from bot import flood, replies, texts
 from bot.casework import CB_END_TALK, CB_RATE, CB_SUPPLIED
 from bot.consultations import end_consultation, start_consultation
 from bot.replies import Reply
 from bot.services import Context, Services, services
+from bot.workdays import CHINA
 from handlers import forms
 from handlers.common import answer_query, edit, member_label, send, send_to
 from knowledge.catalogue import Aspect
 from knowledge.normalize import reads_as_english
 from knowledge.router import Route, RouteKind
-from storage.cases import case_for_reply, open_consultation, record_miss, touch_member
+from storage.cases import (
+    case_for_reply,
+    consultations_since,
+    open_consultation,
+    record_miss,
+    touch_member,
+)
 from storage.db import in_session, session_scope
 from storage.models import Case, Draft, Member, MissReason, utcnow
 
@@ -36,6 +45,9 @@ HUMAN_INTENT = "human"  # the lexicon's small-talk intent for 转人工
 APPLY_INTENT = "apply"  # 我想申请: the /apply menu
 MYCASES_INTENT = "mycases"  # 我的申请, 办好了吗: /mycases
 CJK = re.compile(r"[\u3400-\u9fff]")
+# In a consultation members type in bursts: a bigger bucket (the burst reaches staff as one).
+CONSULTATION_FLOOD_SCALE = 3.0
+log = logging.getLogger(__name__)
 LATIN_WORD = re.compile(r"[A-Za-z]{2,}")
 PENDING_QUESTION_FRESH = timedelta(minutes=30)
 NEW_MESSAGE = filters.UpdateType.MESSAGE  # edited messages are not new questions
@@ -197,10 +209,27 @@ def _comment_case(
     return case
 
 
+def _flooding(svc: Services, session: Session, member: Member) -> Reply | Literal[""] | None:
+    """None: go ahead. Otherwise the member is flooding: one warning, then silence ("")."""
+    talking = open_consultation(session=session, member=member) is not None
+    verdict = flood.check(
+        member, utcnow(), svc.settings.flood_rule, scale=CONSULTATION_FLOOD_SCALE if talking else 1
+    )
+    session.add(member)
+    if verdict == flood.Verdict.ALLOW:
+        return None
+    if verdict == flood.Verdict.WARN:
+        log.info("a member is flooding; cooling down")
+        return Reply(texts.FLOOD_WARNING)
+    return ""
+
+
 def _on_text(
     svc: Services, session: Session, user: User, message: Message, question: str
 ) -> Reply | None:
     member = touch_member(session=session, telegram_id=user.id, chat_id=message.chat_id)
+    if (slowed := _flooding(svc, session, member)) is not None:
+        return slowed or None
     if (rated := _comment_case(svc, session, member, message, question)) is not None:
         return svc.casework.comment(session, rated, member, question)
     focus = None if member.awaiting_handoff else _focus(svc, session, member, message)
@@ -308,6 +337,8 @@ def _hand_over(
         route = svc.router.route(question)
         if route.duty is not None and route.score >= svc.settings.confident_score:
             duty_id = route.duty
+    if (limit := _consultations_today(svc, session, member)) is not None:
+        return limit
     duty = svc.catalogue.get(duty_id) if duty_id else None
     case = start_consultation(
         session=session,
@@ -327,6 +358,19 @@ def _hand_over(
         )
         buttons = (*buttons, svc.applications.resume_button(draft))
     return Reply(text, buttons)
+
+
+def _consultations_today(svc: Services, session: Session, member: Member) -> Reply | None:
+    """The refusal when the member has opened as many consultations today as allowed."""
+    today = utcnow().astimezone(CHINA).replace(hour=0, minute=0, second=0, microsecond=0)
+    count = consultations_since(session=session, member=member, since=today)
+    if count < svc.settings.consultations_per_day:
+        return None
+    return Reply(
+        texts.CONSULTATIONS_LIMIT.format(
+            count=count, contacts=replies.union_contacts(svc.catalogue)
+        )
+    )
 
 
 async def _human(svc: Services, user: User, chat_id: int, duty_id: str | None) -> Reply:

@@ -136,6 +136,18 @@ def enqueue(
     return message
 
 
+def consultations_since(*, session: Session, member: Member, since: datetime) -> int:
+    """How many consultations the member has opened since then."""
+    return len(
+        session.exec(
+            select(Case.id)
+            .where(Case.member_id == member.id)
+            .where(Case.kind == CaseKind.CONSULTATION)
+            .where(col(Case.created_at) >= since)
+        ).all()
+    )
+
+
 def open_consultation(*, session: Session, member: Member) -> Case | None:
     return session.exec(
         select(Case)

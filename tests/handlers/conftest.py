@@ -127,6 +127,8 @@ def harness_settings(tmp_path: Path, **overrides: Any) -> Settings:
         "admin_ids": (ADMIN,),
         # Telegram's flood limits are the pacer's tests' business (tests/bot/test_pacing.py).
         "send_rate_per_second": 0,
+        # Scripted members type faster than people; flood control has its own tests.
+        "flood_burst": 10_000,
         **overrides,
     }
     return Settings(_env_file=None, **values)  # type: ignore[call-arg]

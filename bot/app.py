@@ -33,7 +33,7 @@ from knowledge.forms import load_forms
 from knowledge.router import Router, build_router
 from storage.cases import enqueue, purge_closed_cases
 from storage.db import make_engine, session_scope
-from storage.inbox import forget_handled
+from storage.inbox import first_to_run, forget_handled, forget_runs
 from storage.models import Attachment, utcnow
 
 log = logging.getLogger(__name__)
@@ -42,6 +42,9 @@ App = Application[Any, Any, Any, Any, Any, Any]
 SWEEP_SECONDS = 3600
 INBOX_SECONDS = 30
 INBOX_KEY = "inbox"
+# The updates the handlers use (polling and the webhook ask Telegram for these only): messages
+# and button presses. Edited messages are not new questions.
+ALLOWED_UPDATES = [Update.MESSAGE, Update.CALLBACK_QUERY]
 
 
 def build_application(
@@ -78,6 +81,7 @@ def build_application(
     queue = app.update_queue
     if isinstance(queue, StoringQueue):
         queue.unstored = BusyNotice(app.bot, texts.DATABASE_BUSY)
+        inbox.requeue = queue.put_stored
     router = router or build_router()
     application_forms = load_forms(duties=[duty.id for duty in router.catalogue])
     casework = Casework(
@@ -188,19 +192,34 @@ async def _stop_delivery(app: App) -> None:
     await svc.delivery.stop()
 
 
+def _our_turn(context: ContextTypes.DEFAULT_TYPE, job: str, period_format: str) -> bool:
+    """Several instances on one database run each scheduled job once per period: the first
+    to record the run does it (Beijing time names the period)."""
+    svc: Services = context.bot_data[SERVICES_KEY]
+    inbox: Inbox = context.bot_data[INBOX_KEY]
+    period = utcnow().astimezone(CHINA).strftime(period_format)
+    return first_to_run(svc.engine, job, period, inbox.instance)
+
+
 async def _sweep_job(context: ContextTypes.DEFAULT_TYPE) -> None:
+    if not _our_turn(context, "sweep", "%Y-%m-%d %H"):
+        return
     svc: Services = context.bot_data[SERVICES_KEY]
     sweep_drafts(svc)
     svc.delivery.wake()
 
 
 async def _digest_job(context: ContextTypes.DEFAULT_TYPE) -> None:
+    if not _our_turn(context, "digest", "%Y-%m-%d"):
+        return
     svc: Services = context.bot_data[SERVICES_KEY]
     send_digests(svc, utcnow())
     svc.delivery.wake()
 
 
 async def _held_job(context: ContextTypes.DEFAULT_TYPE) -> None:
+    if not _our_turn(context, "held", "%Y-%m-%d %H"):
+        return
     svc: Services = context.bot_data[SERVICES_KEY]
     send_held_digests(svc)
     svc.delivery.wake()
@@ -255,6 +274,7 @@ def sweep_drafts(svc: Services) -> tuple[int, int]:
         purge_orphan_files(session, svc.files_dir)
     with session_scope(svc.engine) as session:
         forget_handled(session, now=utcnow())
+        forget_runs(session, now=utcnow())
     return reminded, expired
 
 

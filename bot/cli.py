@@ -12,6 +12,7 @@ import sys
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, TypeVar
+from urllib.parse import urlsplit
 
 if TYPE_CHECKING:
     from bot.settings import Settings, StorageSettings
@@ -72,6 +73,12 @@ def _parser() -> argparse.ArgumentParser:
     evaluate.set_defaults(command=_eval)
 
     run = commands.add_parser("run", help="run the Telegram bot (long polling)")
+    webhook = commands.add_parser(
+        "webhook",
+        help="run the Telegram bot as a webhook server (behind nginx; several may share "
+        "one PostgreSQL database)",
+    )
+    webhook.set_defaults(command=_webhook)
     run.set_defaults(command=_run)
 
     chat = commands.add_parser(
@@ -112,7 +119,14 @@ def _parser() -> argparse.ArgumentParser:
     listing.set_defaults(command=_staff, action="list")
 
     doctor = commands.add_parser(
-        "doctor", help="check settings, database, roster, working calendar and chart font"
+        "doctor",
+        help="check settings, database, roster, working calendar, chart font, the token and "
+        "the staff chats",
+    )
+    doctor.add_argument(
+        "--offline",
+        action="store_true",
+        help="do not ask the Bot API server about the token and the staff chats",
     )
     doctor.set_defaults(command=_doctor)
 
@@ -125,18 +139,45 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _run(args: argparse.Namespace) -> int:
+    return _serve("run")
+
+
+def _webhook(args: argparse.Namespace) -> int:
+    return _serve("webhook")
+
+
+def _serve(command: str) -> int:
+    """Run the bot until SIGTERM or ^C: polling getUpdates (`run`) or serving webhooks."""
     import asyncio
 
     from sqlalchemy.exc import SQLAlchemyError
-    from telegram import Update
     from telegram.error import InvalidToken, NetworkError
 
-    from bot.app import build_application
+    from bot.app import ALLOWED_UPDATES, build_application
+    from bot.inbox import default_instance_name
     from bot.settings import Settings
 
-    if (settings := _settings(Settings, "run")) is None:
+    if (settings := _settings(Settings, command)) is None:
         return 2
+    if command == "webhook":
+        missing = [
+            name
+            for name, value in (
+                ("UNIONBOT_WEBHOOK_URL", settings.webhook_url),
+                ("UNIONBOT_WEBHOOK_SECRET", settings.webhook_secret),
+            )
+            if not value
+        ]
+        if missing:
+            print(f"union-bot webhook: {missing[0]} is missing", file=sys.stderr)
+            return 2
+        if not settings.instance_name:
+            # Instances on one machine and data folder differ by their port.
+            name = f"{default_instance_name(str(settings.data_dir))}:{settings.webhook_port}"
+            settings = settings.model_copy(update={"instance_name": name})
     redact_logs(settings.token.get_secret_value())
+    if settings.webhook_secret is not None:
+        redact_logs(settings.webhook_secret.get_secret_value())
     logging.getLogger().setLevel(logging.INFO)
     logging.getLogger("httpx").setLevel(logging.WARNING)  # its lines carry the token
     logging.getLogger("alembic").setLevel(logging.WARNING)
@@ -144,7 +185,7 @@ def _run(args: argparse.Namespace) -> int:
         app = build_application(settings)
     except SQLAlchemyError as error:
         print(
-            f"union-bot run: UNIONBOT_DATABASE_URL: the database cannot be opened "
+            f"union-bot {command}: UNIONBOT_DATABASE_URL: the database cannot be opened "
             f"({type(error).__name__})",
             file=sys.stderr,
         )
@@ -153,13 +194,35 @@ def _run(args: argparse.Namespace) -> int:
         # Ask the server about the token once first: a refused token is then one clear line,
         # not PTB's traceback from inside its polling loop.
         asyncio.run(_check_token(settings))
-        app.run_polling(allowed_updates=Update.ALL_TYPES)
+        if command == "run":
+            app.run_polling(allowed_updates=ALLOWED_UPDATES)
+        else:
+            assert settings.webhook_secret is not None
+            app.run_webhook(
+                listen=settings.webhook_listen,
+                port=settings.webhook_port,
+                url_path=urlsplit(settings.webhook_url).path.lstrip("/"),
+                webhook_url=settings.webhook_url,
+                secret_token=settings.webhook_secret.get_secret_value(),
+                allowed_updates=ALLOWED_UPDATES,
+            )
     except InvalidToken:
-        print("union-bot run: UNIONBOT_TOKEN was refused by the Bot API server", file=sys.stderr)
+        print(
+            f"union-bot {command}: UNIONBOT_TOKEN was refused by the Bot API server",
+            file=sys.stderr,
+        )
+        return 2
+    except OSError as error:  # the port is taken, or not ours to listen on
+        print(
+            f"union-bot {command}: cannot listen on {settings.webhook_listen}:"
+            f"{settings.webhook_port} ({error.strerror or type(error).__name__})",
+            file=sys.stderr,
+        )
         return 2
     except NetworkError as error:
         print(
-            f"union-bot run: UNIONBOT_API_BASE_URL cannot be reached ({type(error).__name__})",
+            f"union-bot {command}: UNIONBOT_API_BASE_URL cannot be reached "
+            f"({type(error).__name__})",
             file=sys.stderr,
         )
         return 2
@@ -284,8 +347,10 @@ def _staff(args: argparse.Namespace) -> int:
 
 
 def _doctor(args: argparse.Namespace) -> int:
+    import asyncio
+
     from bot import texts
-    from bot.doctor import Level, examine
+    from bot.doctor import Finding, Level, examine, examine_telegram
     from bot.settings import Settings, SettingsError, StorageSettings, load_settings
     from storage.models import utcnow
 
@@ -297,6 +362,11 @@ def _doctor(args: argparse.Namespace) -> int:
     except SettingsError as error:
         settings = error
     findings = examine(storage, settings, utcnow())
+    if isinstance(settings, Settings):  # without settings there is no token to try
+        if args.offline:
+            findings.append(Finding(Level.NOTE, texts.DOCTOR_OFFLINE))
+        else:
+            findings += asyncio.run(examine_telegram(settings))
     for finding in findings:
         print(f"{finding.level.value} {finding.text}")
     problems = sum(finding.level is Level.PROBLEM for finding in findings)

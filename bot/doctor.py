@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
+from typing import TYPE_CHECKING
 
 from sqlalchemy.exc import SQLAlchemyError
 
@@ -14,6 +15,9 @@ from bot.settings import DEPARTMENT_SETTINGS, Settings, SettingsError, StorageSe
 from bot.workdays import CHINA, WorkCalendar
 from knowledge.catalogue import load_catalogue
 from storage.models import ALL_DEPARTMENTS, StaffRole
+
+if TYPE_CHECKING:
+    from telegram import Bot
 
 
 class Level(StrEnum):
@@ -62,21 +66,36 @@ def examine(
 
 def _database(storage: StorageSettings) -> list[Finding]:
     from storage.db import make_engine, session_scope
-    from storage.migrate import current
+    from storage.migrate import current, revisions
     from storage.staff import roster
 
     try:
         engine = make_engine(storage.database_url, migrate=False)
         revision = current(engine)
-        with session_scope(engine) as session:
-            staff = roster(session=session) if revision else []
     except SQLAlchemyError as error:
         return [
             Finding(Level.PROBLEM, texts.DOCTOR_DATABASE_BAD.format(error=type(error).__name__))
         ]
     if revision is None:
         return [Finding(Level.PROBLEM, texts.DOCTOR_DATABASE_EMPTY)]
-    findings = [Finding(Level.OK, texts.DOCTOR_DATABASE.format(revision=revision))]
+    known = revisions()
+    head = known[-1]
+    if revision == head:
+        findings = [Finding(Level.OK, texts.DOCTOR_MIGRATION_OK.format(revision=revision))]
+    elif revision in known:
+        behind = texts.DOCTOR_MIGRATION_BEHIND.format(revision=revision, head=head)
+        findings = [Finding(Level.PROBLEM, behind)]
+    else:
+        newer = texts.DOCTOR_MIGRATION_UNKNOWN.format(revision=revision, head=head)
+        findings = [Finding(Level.PROBLEM, newer)]
+    try:
+        with session_scope(engine) as session:
+            staff = roster(session=session)
+    except SQLAlchemyError as error:
+        if revision != head:
+            return findings  # an older schema may lack the roster; the upgrade comes first
+        bad = texts.DOCTOR_DATABASE_BAD.format(error=type(error).__name__)
+        return [*findings, Finding(Level.PROBLEM, bad)]
     admins = [s for s in staff if s.role is StaffRole.ADMIN]
     findings.append(
         Finding(
@@ -90,3 +109,80 @@ def _database(storage: StorageSettings) -> list[Finding]:
                 Finding(Level.PROBLEM, texts.DOCTOR_NOBODY.format(department=department))
             )
     return findings
+
+
+async def examine_telegram(settings: Settings) -> list[Finding]:
+    """Ask the Bot API server about the token (getMe), then about every staff chat."""
+    from telegram import Bot
+    from telegram.error import InvalidToken, NetworkError
+
+    bot = Bot(
+        settings.token.get_secret_value(),
+        base_url=settings.api_base_url,
+        base_file_url=settings.api_base_file_url,
+    )
+    try:
+        async with bot:  # initialize() calls getMe
+            me = bot.bot
+            token = texts.DOCTOR_TOKEN_OK.format(username=me.username, name=me.full_name)
+            findings = [Finding(Level.OK, token)]
+            for chat_id, (chat, setting) in _staff_chat_settings(settings).items():
+                findings.append(await _staff_chat(bot, chat_id, chat, setting))
+    except InvalidToken:  # its message carries the token: never shown
+        return [Finding(Level.PROBLEM, texts.DOCTOR_TOKEN_REFUSED)]
+    except NetworkError as error:  # TimedOut included
+        unreachable = texts.DOCTOR_API_UNREACHABLE.format(
+            url=settings.api_base_url, error=type(error).__name__
+        )
+        return [Finding(Level.PROBLEM, unreachable)]
+    return findings
+
+
+def _staff_chat_settings(settings: Settings) -> dict[int, tuple[str, str]]:
+    """Each staff chat: the name staff know it by, and the setting(s) holding its id."""
+    names = {"staff_chat_general": settings.staff_chat_general}
+    names.update({name: getattr(settings, name) for name in DEPARTMENT_SETTINGS.values()})
+    chats: dict[int, tuple[str, str]] = {}
+    for chat_id, chat in settings.staff_chats().items():
+        holding = [f"UNIONBOT_{name.upper()}" for name, value in names.items() if value == chat_id]
+        chats[chat_id] = (chat, "、".join(holding))
+    return chats
+
+
+async def _staff_chat(bot: Bot, chat_id: int, chat: str, setting: str) -> Finding:
+    """Whether the bot can post case cards in this staff chat (getChat, getChatMember)."""
+    from telegram import ChatMemberRestricted
+    from telegram.constants import ChatMemberStatus
+    from telegram.error import BadRequest, ChatMigrated, Forbidden, TelegramError
+
+    named = {"chat": chat, "setting": setting, "chat_id": chat_id}
+    try:
+        found = await bot.get_chat(chat_id)
+        member = await bot.get_chat_member(chat_id, bot.id)
+    except ChatMigrated as migrated:
+        new_id = migrated.new_chat_id
+        return Finding(Level.PROBLEM, texts.DOCTOR_CHAT_MIGRATED.format(**named, new_id=new_id))
+    except Forbidden as error:  # "bot was kicked from the supergroup chat", "bot is not a …"
+        kicked = "kicked" in error.message.lower()
+        gone = texts.DOCTOR_CHAT_BANNED if kicked else texts.DOCTOR_CHAT_REMOVED
+        return Finding(Level.PROBLEM, gone.format(**named))
+    except BadRequest as error:
+        if "chat not found" in error.message.lower():
+            return Finding(Level.PROBLEM, texts.DOCTOR_CHAT_NOT_FOUND.format(**named))
+        return Finding(Level.PROBLEM, texts.DOCTOR_CHAT_FAILED.format(**named, error=error))
+    except TelegramError as error:
+        failed = texts.DOCTOR_CHAT_FAILED.format(**named, error=type(error).__name__)
+        return Finding(Level.PROBLEM, failed)
+    if member.status == ChatMemberStatus.BANNED:
+        return Finding(Level.PROBLEM, texts.DOCTOR_CHAT_BANNED.format(**named))
+    if member.status == ChatMemberStatus.LEFT:
+        return Finding(Level.PROBLEM, texts.DOCTOR_CHAT_REMOVED.format(**named))
+    if isinstance(member, ChatMemberRestricted):
+        if not member.is_member:
+            return Finding(Level.PROBLEM, texts.DOCTOR_CHAT_REMOVED.format(**named))
+        if not member.can_send_messages:
+            return Finding(Level.PROBLEM, texts.DOCTOR_CHAT_MUTED.format(**named))
+        return Finding(Level.NOTE, texts.DOCTOR_CHAT_RESTRICTED.format(**named))
+    status = texts.DOCTOR_MEMBER_STATUS.get(str(member.status), str(member.status))
+    title = found.title or found.full_name or str(chat_id)
+    return Finding(Level.OK, texts.DOCTOR_CHAT_OK.format(**named, title=title, status=status))

@@ -10,6 +10,11 @@ when its handler has finished and its replies were sent or handed to the outbox.
 or a kill -9, what was stored and not handled is handled at start-up, in order; an update that
 arrives again (Telegram's redelivery, or another instance's) is handled once.
 
+Several instances on one database (webhooks behind a load balancer) share the inbox: an update
+is handled by the instance that claims it, and one chat's updates are claimed in order
+whichever instance received them (storage.inbox). An update whose chat has an earlier one
+still under way elsewhere waits for it briefly, then goes back to the end of the queue.
+
 The mark follows the replies rather than sharing the handler's transaction: a crash between
 the two then means the update is handled again at start-up, which is safe (a repeated text is
 set aside by the form, a repeated 提交 finds its case filed and answers with its number), while
@@ -43,15 +48,24 @@ def default_instance_name(data_dir: str) -> str:
 
 
 class Inbox:
+    # While an earlier update of the chat is handled by another instance: look again this
+    # often, and this long before going back to the end of the queue (the earlier one's
+    # instance may have died; its claim then runs out and the inbox job takes it over).
+    WAIT_STEP = 0.02
+    WAIT_LIMIT = 10.0
+
     def __init__(self, engine: Engine, instance: str) -> None:
         self.engine = engine
         self.instance = instance
         self._queued: set[int] = set()  # stored and waiting on this instance's queue
+        # Puts an update back at the end of the queue (set by the application).
+        self.requeue: Callable[[Update], Awaitable[None]] | None = None
 
     def keep(self, update: Update) -> bool:
         """Store an arriving update; whether this instance should queue it."""
         update_id = update.update_id
-        if inbox.store(self.engine, update_id, update.to_dict(), order_key(update)):
+        payload, key = update.to_dict(), order_key(update)
+        if inbox.store(self.engine, update_id, payload, key, instance=self.instance):
             self._queued.add(update_id)
             return True
         known = inbox.state(self.engine, update_id)
@@ -60,14 +74,33 @@ class Inbox:
         self._queued.add(update_id)
         return True
 
-    def take(self, update: object) -> bool:
-        """Claim it when its turn comes: False if it was handled or another instance has it."""
+    async def take(self, update: object) -> bool:
+        """Claim it when its turn comes: False if it was handled, another instance has it, or
+        it went back to the queue to wait for an earlier update of its chat."""
         if not isinstance(update, Update):
             return True
-        if inbox.claim(self.engine, update.update_id, self.instance):
-            return True
-        self._queued.discard(update.update_id)
-        log.info("update %s is handled elsewhere", update.update_id)
+        loop = asyncio.get_running_loop()
+        give_up = loop.time() + self.WAIT_LIMIT
+        first = True
+        while True:
+            claim = inbox.claim(self.engine, update.update_id, self.instance)
+            if claim is inbox.Claim.TAKEN:
+                return True
+            if claim is inbox.Claim.GONE:
+                self._queued.discard(update.update_id)
+                log.info("update %s is handled elsewhere", update.update_id)
+                return False
+            if first and inbox.blocker(self.engine, update.update_id) in self._queued:
+                break  # the earlier one waits on this queue, behind this one: let it go first
+            first = False
+            if loop.time() >= give_up:
+                break
+            await asyncio.sleep(self.WAIT_STEP)
+        log.info("update %s goes after an earlier one of its chat", update.update_id)
+        if self.requeue is not None:
+            await self.requeue(update)
+        else:
+            self._queued.discard(update.update_id)  # the inbox job finds it again
         return False
 
     def finished(self, update: object) -> None:

@@ -50,13 +50,16 @@ class Limits:
 
 
 class _Window:
-    """At most `count` events in any `seconds`: when the next one may happen."""
+    """At most `count` events in any `seconds`: when the next one may happen.
+
+    A little wider than asked: the time here is when a call may start, and Telegram counts
+    when it arrives, a few milliseconds apart either way."""
 
     __slots__ = ("count", "seconds", "times")
 
     def __init__(self, count: int, seconds: float) -> None:
         self.count = max(1, count)
-        self.seconds = seconds
+        self.seconds = seconds * 1.03 + 0.05
         self.times: deque[float] = deque()
 
     def wait(self, now: float) -> float:

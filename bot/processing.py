@@ -35,7 +35,7 @@ def order_key(update: object) -> int | None:
 class Claims(Protocol):
     """Who may handle an update (the inbox): take it when its turn comes, mark it after."""
 
-    def take(self, update: object) -> bool: ...
+    async def take(self, update: object) -> bool: ...
 
     def finished(self, update: object) -> None: ...
 
@@ -78,7 +78,7 @@ class PerChatOrder(BaseUpdateProcessor):
 
     async def _handle(self, update: object, coroutine: Awaitable[Any]) -> None:
         try:
-            taken = self.claims is None or self.claims.take(update)
+            taken = self.claims is None or await self.claims.take(update)
         except BaseException:
             taken = False  # the database is away: the update stays stored for later
             raise

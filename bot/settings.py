@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import time, timedelta
 from pathlib import Path
 from typing import Annotated, Any, TypeVar
@@ -20,6 +21,10 @@ DEPARTMENT_SETTINGS = {
     "权益保障部": "staff_chat_rights",
     "宣传教育部": "staff_chat_publicity",
 }
+
+
+# What Telegram accepts as a webhook's secret_token.
+WEBHOOK_SECRET = re.compile(r"[A-Za-z0-9_-]{1,256}")
 
 
 class SettingsError(ValueError):
@@ -102,6 +107,29 @@ class Settings(StorageSettings):
     flood_refill_seconds: float = Field(default=2.0, gt=0)
     flood_cooldown_seconds: float = Field(default=30.0, ge=0)
     consultations_per_day: int = Field(default=5, ge=1)
+    # `union-bot webhook`: the public https URL Telegram posts updates to (its path is the one
+    # served), the secret Telegram sends with each (requests without it are refused), and
+    # where this process listens behind the reverse proxy.
+    webhook_url: str = ""
+    webhook_secret: SecretStr | None = None
+    webhook_listen: str = "127.0.0.1"
+    webhook_port: int = Field(default=8080, ge=1, le=65535)
+
+    @field_validator("webhook_url")
+    @classmethod
+    def _webhook_url_shape(cls, value: str) -> str:
+        if value and not value.startswith("https://"):
+            raise ValueError(
+                "Telegram posts only to https URLs, e.g. https://bot.example.org/hook"
+            )
+        return value
+
+    @field_validator("webhook_secret")
+    @classmethod
+    def _webhook_secret_shape(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and not WEBHOOK_SECRET.fullmatch(value.get_secret_value()):
+            raise ValueError("expected 1–256 characters of A–Z, a–z, 0–9, _ and -")
+        return value
 
     @field_validator("token")
     @classmethod

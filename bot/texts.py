@@ -615,7 +615,15 @@ EXPORT_NONE = "没有符合条件的案件可导出（{filter}）。"
 DOCTOR_SETTINGS_OK = "设置齐全。"
 DOCTOR_SETTINGS_BAD = "设置有问题：{error}"
 DOCTOR_NO_DEPARTMENT_CHAT = "{department}没有单独的工作群，它的案件发到综合工作群。"
-DOCTOR_DATABASE = "数据库版本：{revision}"
+DOCTOR_MIGRATION_OK = "数据库结构是最新的（版本 {revision}）。"
+DOCTOR_MIGRATION_BEHIND = (
+    "数据库结构不是最新的（版本 {revision}，本程序需要 {head}）：请运行 union-bot db upgrade"
+    "（启动机器人时也会自动升级）。"
+)
+DOCTOR_MIGRATION_UNKNOWN = (
+    "数据库版本 {revision} 是更新的程序写的，本程序只认到 {head}：请安装与数据库相符的新版 "
+    "union-bot，不要用旧版运行。"
+)
 DOCTOR_DATABASE_EMPTY = (
     "数据库还没有建表：请运行 union-bot db upgrade（启动机器人时也会自动建表）。"
 )
@@ -628,6 +636,47 @@ DOCTOR_CALENDAR_MISSING = (
     "国务院公布后请升级 chinese-calendar。"
 )
 DOCTOR_FONT_OK = "中文字体：{font}（统计图表可以正常显示汉字）。"
+DOCTOR_OFFLINE = "没有联网检查令牌和工作群（--offline）。"
+DOCTOR_TOKEN_OK = "令牌有效：机器人是 @{username}（{name}）。"
+DOCTOR_TOKEN_REFUSED = (
+    "Bot API 服务器拒绝了 UNIONBOT_TOKEN：请在 @BotFather 用 /token 复制机器人的令牌填入 "
+    "UNIONBOT_TOKEN（自建服务器还要检查 UNIONBOT_API_BASE_URL 是否以 /bot 结尾）。"
+)
+DOCTOR_API_UNREACHABLE = (
+    "连不上 Bot API 服务器 {url}（{error}）：请检查网络、代理和防火墙，或 UNIONBOT_API_BASE_URL；"
+    "暂时不能联网时用 union-bot doctor --offline。"
+)
+# A staff chat is named as staff know it, and by the setting that holds its id.
+DOCTOR_CHAT_OK = "{chat}（{setting}={chat_id}）：机器人在「{title}」里，身份是{status}。"
+DOCTOR_CHAT_NOT_FOUND = (
+    "{chat}（{setting}={chat_id}）：Telegram 找不到这个群，机器人没被拉进去过或 ID 写错了："
+    "请把机器人加入该群，或改正 {setting}。"
+)
+DOCTOR_CHAT_REMOVED = (
+    "{chat}（{setting}={chat_id}）：机器人已不在这个群里，案件卡片发不进去："
+    "请把机器人重新加入该群。"
+)
+DOCTOR_CHAT_BANNED = (
+    "{chat}（{setting}={chat_id}）：机器人被踢出了这个群，案件卡片发不进去："
+    "请在群设置里把它移出黑名单，再把机器人加入该群。"
+)
+DOCTOR_CHAT_MUTED = (
+    "{chat}（{setting}={chat_id}）：机器人在这个群里被禁言，案件卡片发不进去："
+    "请在群设置里解除对机器人的限制。"
+)
+DOCTOR_CHAT_RESTRICTED = (
+    "{chat}（{setting}={chat_id}）：机器人在这个群里受部分限制，但能发消息；"
+    "如无必要，请在群设置里解除限制。"
+)
+DOCTOR_CHAT_MIGRATED = (
+    "{chat}（{setting}={chat_id}）：这个群已升级为超级群，新 ID 是 {new_id}："
+    "请把 {setting} 改成 {new_id}。"
+)
+DOCTOR_CHAT_FAILED = (
+    "{chat}（{setting}={chat_id}）：检查失败（{error}）：请确认机器人在该群里，"
+    "稍后再运行 union-bot doctor。"
+)
+DOCTOR_MEMBER_STATUS = {"creator": "群主", "administrator": "管理员", "member": "成员"}
 DOCTOR_SUMMARY_OK = "没有需要处理的问题。"
 DOCTOR_SUMMARY_PROBLEMS = "有 {count} 个问题需要处理。"
 

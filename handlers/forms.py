@@ -24,7 +24,7 @@ from bot.applications import (
 from bot.replies import Button, Reply, brief_answer, callback_number
 from bot.services import Context, Services, services
 from handlers.common import member_label, send
-from knowledge.forms import FieldType, display
+from knowledge.forms import FieldType, display, looks_like_organisation_name
 from storage.cases import touch_member
 from storage.db import in_session, session_scope
 from storage.models import (
@@ -89,6 +89,8 @@ def on_text(
         asked is not None
         and asked.type in FREE_TEXT
         and len(text.strip()) <= SHORT_QUESTION  # a description is long; a question is not
+        # 河东某机械厂工会 for 所属基层工会 names the union, it does not ask about it.
+        and not looks_like_organisation_name(asked, text)
         and _confident_question(svc, text)
     ):
         return apps.ask_which(session, draft, text)

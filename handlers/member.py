@@ -2,21 +2,30 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import html
 import logging
 import re
 from datetime import timedelta
-from typing import Literal
+from typing import Any, Literal
 
 from sqlmodel import Session
-from telegram import CallbackQuery, Message, Update, User
+from telegram import Message, Update, User
 from telegram.error import TelegramError
-from telegram.ext import Application, CallbackQueryHandler, CommandHandler, MessageHandler, filters
+from telegram.ext import (
+    Application,
+    CallbackQueryHandler,
+    CommandHandler,
+    ExtBot,
+    MessageHandler,
+    filters,
+)
 
 from bot import flood, replies, texts
 from bot.casework import CB_END_TALK, CB_RATE, CB_SUPPLIED
 from bot.consultations import end_consultation, start_consultation
+from bot.pacing import BACKGROUND
 from bot.replies import Reply
 from bot.services import Context, Services, services
 from bot.workdays import CHINA
@@ -45,6 +54,8 @@ HUMAN_INTENT = "human"  # the lexicon's small-talk intent for 转人工
 APPLY_INTENT = "apply"  # 我想申请: the /apply menu
 MYCASES_INTENT = "mycases"  # 我的申请, 办好了吗: /mycases
 CJK = re.compile(r"[\u3400-\u9fff]")
+# How long tidying an answered question's buttons may wait for Telegram, in seconds.
+DROP_BUTTONS_WAIT = 10.0
 # In a consultation members type in bursts: a bigger bucket (the burst reaches staff as one).
 CONSULTATION_FLOOD_SCALE = 3.0
 log = logging.getLogger(__name__)
@@ -456,7 +467,7 @@ async def button(update: Update, context: Context) -> None:
     kind, _, rest = data.partition(":")
     catalogue = svc.catalogue
     reply: Reply | None = None
-    new_message = False
+    new_message = drop_old_buttons = False
     if kind in FORM_BUTTONS:
 
         def press(session: Session) -> Reply | None:
@@ -467,8 +478,7 @@ async def button(update: Update, context: Context) -> None:
         # A form moves on in new messages (the chat keeps what was asked and answered);
         # ticking a multiple choice updates its own message.
         new_message = kind in {"apply", "prof"} or (kind == "fm" and rest.split(":")[1:2] != ["t"])
-        if kind in {"fm", "prof"} and new_message and reply is not None:
-            await _drop_buttons(query)
+        drop_old_buttons = kind in {"fm", "prof"} and new_message and reply is not None
     elif kind in CASE_BUTTONS:
         reply = in_session(svc.engine, lambda s: _case_button(svc, s, user, chat_id, kind, rest))
         new_message = True
@@ -501,6 +511,12 @@ async def button(update: Update, context: Context) -> None:
         await send_to(context.bot, user.id, reply)
     else:
         await edit(query, reply)
+    if drop_old_buttons and isinstance(query.message, Message):
+        # After the answer, and behind every member's answer: taking the buttons off the
+        # question just answered is tidiness, not worth a member's wait when Telegram is busy.
+        context.application.create_task(
+            _drop_buttons(context.bot, query.message.chat.id, query.message.message_id)
+        )
 
 
 def _case_button(
@@ -523,11 +539,16 @@ def _case_button(
     return None
 
 
-async def _drop_buttons(query: CallbackQuery) -> None:
+async def _drop_buttons(bot: ExtBot[Any], chat_id: int, message_id: int) -> None:
     """Take the buttons off a message whose question has been answered."""
-    # Already without buttons, or too old to edit: nothing is lost.
-    with contextlib.suppress(TelegramError):
-        await query.edit_message_reply_markup(reply_markup=None)
+    # Already without buttons, too old to edit, or Telegram too busy: nothing is lost.
+    with contextlib.suppress(TelegramError, TimeoutError):
+        await asyncio.wait_for(
+            bot.edit_message_reply_markup(
+                chat_id, message_id, reply_markup=None, rate_limit_args=BACKGROUND
+            ),
+            DROP_BUTTONS_WAIT,
+        )
 
 
 def _none_of_these(svc: Services, telegram_id: int, chat_id: int) -> Reply:

@@ -621,8 +621,27 @@ _ORGANISATION_LABEL = re.compile(r"(单位|名称|工会)$")
 _USCC_SHAPE = re.compile(r"[0-9A-HJ-NPQRTUWXY]{2}\d{6}[0-9A-HJ-NPQRTUWXY]{10}")
 
 
+def names_organisation(field: FormField) -> bool:
+    """A field whose answer is an organisation's name (工作单位, 企业名称, 所属基层工会)."""
+    return field.type is FieldType.TEXT and bool(_ORGANISATION_LABEL.search(field.label))
+
+
+# How organisations' names end: 某某机械厂工会, 某某有限公司, 某某街道社区卫生服务中心.
+_ORGANISATION_NAME = re.compile(
+    r"(工会|工会委员会|联合会|分会|公司|集团|厂|车间|中心|医院|学校|小学|中学|大学|学院|幼儿园|"
+    r"委员会|局|处|所|院|站|店|社|馆|行|部|队|场|矿|银行|酒店|宾馆|超市|商场|门市|办事处)$"
+)
+
+
+def looks_like_organisation_name(field: FormField, text: str) -> bool:
+    """An organisation field answered with what reads as an organisation's name: its 工会 or
+    公司 names the organisation, it does not ask about one."""
+    words = text.strip().rstrip("。.")
+    return names_organisation(field) and bool(_ORGANISATION_NAME.search(words))
+
+
 def _validate_text(field: FormField, text: str) -> str:
-    if field.type is FieldType.TEXT and _ORGANISATION_LABEL.search(field.label):
+    if names_organisation(field):
         compact = re.sub(r"[\s\-]", "", text).upper()
         if _USCC_SHAPE.fullmatch(compact):
             raise _reject(field, f"这是统一社会信用代码，请填写{field.label}的全称。")

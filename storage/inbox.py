@@ -3,21 +3,28 @@
 `store` runs before the acknowledgement (the next getUpdates offset, or a webhook's 200);
 `claim` gives one process the right to handle an update; `done` records that it was handled;
 `unhandled` lists, at start-up, what a crash left behind.
+
+Several instances share the table. The instance that stores an update holds it for CLAIM, so
+that the others leave it alone while it waits on that instance's queue; an instance that died
+loses it when the time runs out. One chat's updates are claimed in order, whichever instance
+received them: an update can only be claimed once every earlier update of its chat was handled.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime, timedelta
+from enum import Enum
 from typing import Any
 
-from sqlalchemy import or_, update
+from sqlalchemy import exists, or_, update
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import aliased
 from sqlmodel import Session, col, select
 
 from storage.db import session_scope
-from storage.models import InboxUpdate, utcnow
+from storage.models import InboxUpdate, ScheduledRun, utcnow
 
 # How long a process may take over an update before another may try it (a crashed process
 # holds nothing for longer).
@@ -26,11 +33,30 @@ CLAIM = timedelta(minutes=2)
 KEEP_HANDLED = timedelta(days=2)
 
 
-def store(engine: Engine, update_id: int, payload: dict[str, Any], chat_key: int | None) -> bool:
-    """Keep the update; False if it was stored already (a redelivery, or another instance)."""
+class Claim(Enum):
+    TAKEN = "taken"  # this instance handles it now
+    GONE = "gone"  # handled already, or another live instance has it
+    WAIT = "wait"  # an earlier update of the same chat is not handled yet
+
+
+def store(
+    engine: Engine,
+    update_id: int,
+    payload: dict[str, Any],
+    chat_key: int | None,
+    *,
+    instance: str | None = None,
+    now: datetime | None = None,
+) -> bool:
+    """Keep the update, held for `instance` (the one that will queue it); False if it was
+    stored already (a redelivery, or another instance)."""
+    now = now or utcnow()
+    row = InboxUpdate(update_id=update_id, payload=payload, chat_key=chat_key, received_at=now)
+    if instance is not None:
+        row.claimed_by, row.claimed_until = instance, now + CLAIM
     try:
         with session_scope(engine) as session:
-            session.add(InboxUpdate(update_id=update_id, payload=payload, chat_key=chat_key))
+            session.add(row)
     except IntegrityError:
         return False
     return True
@@ -50,18 +76,47 @@ def _free_for(instance: str, now: datetime) -> Any:
     )
 
 
-def claim(engine: Engine, update_id: int, instance: str, *, now: datetime | None = None) -> bool:
-    """Take this update for this instance: False if it is handled, or another instance has it."""
+def claim(engine: Engine, update_id: int, instance: str, *, now: datetime | None = None) -> Claim:
+    """Take this update for this instance, if it is its chat's turn."""
     now = now or utcnow()
+    earlier = aliased(InboxUpdate)
     with session_scope(engine) as session:
         taken = session.execute(
             update(InboxUpdate)
             .where(col(InboxUpdate.update_id) == update_id)
             .where(col(InboxUpdate.handled_at).is_(None))
             .where(_free_for(instance, now))
+            .where(
+                ~exists()
+                .where(col(earlier.chat_key) == col(InboxUpdate.chat_key))
+                .where(col(earlier.update_id) < col(InboxUpdate.update_id))
+                .where(col(earlier.handled_at).is_(None))
+            )
             .values(claimed_by=instance, claimed_until=now + CLAIM)
         )
-    return getattr(taken, "rowcount", 0) == 1
+        if getattr(taken, "rowcount", 0) == 1:
+            return Claim.TAKEN
+        row = session.get(InboxUpdate, update_id)
+        if row is None or row.handled_at is not None:
+            return Claim.GONE
+        free = row.claimed_until is None or row.claimed_until < now or row.claimed_by == instance
+        return Claim.WAIT if free else Claim.GONE
+
+
+def blocker(engine: Engine, update_id: int) -> int | None:
+    """The earliest update of the same chat not handled yet, that this one waits for."""
+    with Session(engine) as session:
+        row = session.get(InboxUpdate, update_id)
+        if row is None or row.chat_key is None:
+            return None
+        return session.exec(
+            select(InboxUpdate.update_id)
+            .where(col(InboxUpdate.chat_key) == row.chat_key)
+            .where(col(InboxUpdate.update_id) < update_id)
+            .where(col(InboxUpdate.handled_at).is_(None))
+            .order_by(col(InboxUpdate.update_id))
+            .limit(1)
+        ).first()
 
 
 def done(engine: Engine, update_id: int) -> None:
@@ -91,6 +146,25 @@ def forget_handled(session: Session, *, now: datetime) -> int:
         select(InboxUpdate)
         .where(col(InboxUpdate.handled_at).is_not(None))
         .where(col(InboxUpdate.handled_at) < now - KEEP_HANDLED)
+    ).all()
+    for row in old:
+        session.delete(row)
+    return len(old)
+
+
+def first_to_run(engine: Engine, job: str, period: str, instance: str) -> bool:
+    """Record that `instance` runs `job` for `period`; False if another instance did already."""
+    try:
+        with session_scope(engine) as session:
+            session.add(ScheduledRun(job=job, period=period, instance=instance))
+    except IntegrityError:
+        return False
+    return True
+
+
+def forget_runs(session: Session, *, now: datetime) -> int:
+    old = session.exec(
+        select(ScheduledRun).where(col(ScheduledRun.ran_at) < now - KEEP_HANDLED)
     ).all()
     for row in old:
         session.delete(row)

@@ -31,3 +31,11 @@ def current(engine: Engine) -> str | None:
 
     with engine.connect() as connection:
         return MigrationContext.configure(connection).get_current_revision()
+
+
+def revisions() -> list[str]:
+    """This code's migrations, oldest first: the last one is the head a database should be at."""
+    from alembic.script import ScriptDirectory
+
+    scripts = ScriptDirectory(str(MIGRATIONS))
+    return [script.revision for script in reversed(list(scripts.walk_revisions()))]

@@ -356,3 +356,13 @@ class Miss(SQLModel, table=True):
     reason: MissReason
     guess: str | None = None  # the duty the router leaned to, if any
     created_at: datetime = Field(default_factory=utcnow)
+
+
+class ScheduledRun(SQLModel, table=True):
+    """A scheduled job's run for one period (the digest of a day, the sweep of an hour): with
+    several instances on one database, the one that records it first does it."""
+
+    job: str = Field(primary_key=True)
+    period: str = Field(primary_key=True)
+    instance: str
+    ran_at: datetime = Field(default_factory=utcnow)

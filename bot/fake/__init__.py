@@ -54,6 +54,7 @@ from bot.fake.protocol import SimulatedNetworkFailure
 from bot.fake.request import FakeRequest
 from bot.fake.server import FakeTelegramServer, main
 from bot.fake.state import FakeUser
+from bot.fake.webhook import WebhookPusher
 
 __all__ = [
     "FakeRequest",
@@ -61,6 +62,7 @@ __all__ = [
     "FakeTelegramServer",
     "FakeUser",
     "SimulatedNetworkFailure",
+    "WebhookPusher",
     "image_size",
     "main",
     "make_jpeg",

@@ -5,6 +5,7 @@ button, and its name and descriptions.
 from __future__ import annotations
 
 import copy
+import json
 import re
 import time
 from typing import Any
@@ -20,6 +21,9 @@ from bot.fake.protocol import (
     bad,
 )
 from bot.fake.state import FakeState, PollTicket
+
+# What Telegram accepts as a webhook's secret_token.
+SECRET_TOKEN = re.compile(r"[A-Za-z0-9_-]{1,256}")
 
 
 class BotMethods(FakeState):
@@ -45,10 +49,20 @@ class BotMethods(FakeState):
         url = str(params.get("url") or "")
         if url and not url.lower().startswith("https://"):
             raise bad("bad webhook: An HTTPS URL must be provided for webhook")
+        secret = str(params.get("secret_token") or "")
+        if secret and not SECRET_TOKEN.fullmatch(secret):
+            raise bad("secret token contains unallowed characters")
         if params.get("drop_pending_updates"):
             self._queue.clear()
         if url:
             self._webhook_url = url
+            self.webhook_secret = secret
+            allowed = params.get("allowed_updates")
+            if isinstance(allowed, str):
+                allowed = json.loads(allowed)
+            self.webhook_allowed_updates = list(allowed or [])
+            if allowed:
+                self._allowed_updates = frozenset(str(a) for a in allowed)
             self.interrupt_polls()
             return True, "Webhook was set"
         was_set = bool(self._webhook_url)
@@ -70,6 +84,8 @@ class BotMethods(FakeState):
         }
         if self._webhook_url:
             info["max_connections"] = 40
+            if self.webhook_allowed_updates:
+                info["allowed_updates"] = self.webhook_allowed_updates
         return info
 
     def _api_getUpdates(self, params: JSON, files: dict[str, FileTuple]) -> PollTicket:

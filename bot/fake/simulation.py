@@ -6,7 +6,9 @@ back.
 from __future__ import annotations
 
 import copy
+import random
 import secrets
+import time
 
 from bot.fake.formatting import format_text
 from bot.fake.media import image_size, make_webp
@@ -18,7 +20,7 @@ from bot.fake.protocol import (
     FailureMode,
     FileTuple,
 )
-from bot.fake.state import FakeChat, FakeState, Fault, UserLike
+from bot.fake.state import FakeChat, FakeState, Fault, FloodLimits, Storm, UserLike
 
 
 class Simulation(FakeState):
@@ -280,6 +282,47 @@ class Simulation(FakeState):
         """The next ``count`` calls (of ``methods``, or any but getUpdates) answer 429."""
         with self._lock:
             self._faults.append(Fault("429", count, self._method_set(methods), retry_after))
+
+    def storm(
+        self,
+        seconds: float,
+        *,
+        rate_429: float = 0.3,
+        rate_5xx: float = 0.1,
+        retry_after: int = 1,
+        seed: int = 11,
+    ) -> None:
+        """For ``seconds``, each message sent fails at random: 429 (``retry_after``) or 500."""
+        with self._lock:
+            self._storm = Storm(
+                time.monotonic() + seconds, rate_429, rate_5xx, retry_after, random.Random(seed)
+            )
+
+    def take_webhook_update(self) -> JSON | None:
+        """The oldest update waiting for the webhook pusher (bot.fake.webhook), if one is set."""
+        with self._lock:
+            if not self._webhook_url or not self._queue:
+                return None
+            return self._queue.pop(0)
+
+    def webhook_backlog(self) -> int:
+        with self._lock:
+            return len(self._queue) if self._webhook_url else 0
+
+    def enforce_flood_limits(
+        self,
+        *,
+        overall_per_second: int = 30,
+        private_burst: int = 3,
+        private_window: float = 3.0,
+        group_per_minute: int = 20,
+    ) -> None:
+        """Answer 429 to a bot that sends faster than Telegram allows (counted in
+        ``flood_refusals``)."""
+        with self._lock:
+            self._flood = FloodLimits(
+                overall_per_second, private_burst, private_window, group_per_minute
+            )
 
     def fail_next(
         self, count: int = 1, method: str | None = None, mode: FailureMode = "server_error"

@@ -88,6 +88,46 @@ class Fault:
 
 
 @dataclass
+class Storm:
+    until: float
+    rate_429: float
+    rate_5xx: float
+    retry_after: int
+    random: Any
+
+
+@dataclass(frozen=True)
+class FloodLimits:
+    overall_per_second: int = 30
+    private_burst: int = 3
+    private_window: float = 3.0
+    group_per_minute: int = 20
+
+
+# Methods that put a message in a chat (or change one): what Telegram's flood limits count.
+_SENDING = frozenset(
+    {
+        "sendmessage",
+        "sendphoto",
+        "senddocument",
+        "copymessage",
+        "forwardmessage",
+        "editmessagetext",
+        "editmessagereplymarkup",
+        "editmessagecaption",
+        "sendmediagroup",
+    }
+)
+
+
+def _chat_of(params: Mapping[str, Any]) -> int:
+    try:
+        return int(params.get("chat_id") or 0)
+    except (TypeError, ValueError):
+        return 0
+
+
+@dataclass
 class PollTicket:
     generation: int
     limit: int
@@ -160,6 +200,8 @@ class FakeState:
         self._poll_generation = 0
         self._interrupted_upto = 0
         self._webhook_url = ""
+        self.webhook_secret = ""  # what the bot asked Telegram to send with each webhook
+        self.webhook_allowed_updates: list[str] = []
         self._callback_queries: dict[str, JSON] = {}
         self._faults: list[Fault] = []
         self._descriptions: dict[tuple[str, str], str] = {}
@@ -177,6 +219,17 @@ class FakeState:
         self.menu_buttons: dict[int | None, JSON] = {}
         #: Updates Telegram would not deliver to the bot (group privacy mode).
         self.undelivered: list[JSON] = []
+        #: Every message the bot got through to a chat: (monotonic time, method, chat id).
+        self.sends: list[tuple[float, str, int]] = []
+        #: A storm of failures (429 and 5xx at random) until a monotonic time; see storm().
+        self._storm: Storm | None = None
+        #: Telegram's flood limits, answered with 429 when set (see enforce_flood_limits()).
+        self._flood: FloodLimits | None = None
+        #: How many sends were refused for going faster than Telegram allows.
+        self.flood_refusals = 0
+        self.flood_refusals_by: dict[str, int] = {}
+        #: How many messages the bot has posted in each chat (cheap to watch from a thread).
+        self.posted: dict[int, int] = {}
 
     @property
     def bot_user(self) -> JSON:
@@ -237,7 +290,9 @@ class FakeState:
                             501, f"Not Implemented: the fake Telegram has no {name} method"
                         )
                     raise ApiError(404, "Not Found")
-                fault = self._take_fault(lowered)
+                fault = self._take_fault(lowered) or self._storm_fault(lowered)
+                if fault is None and lowered in _SENDING:
+                    self._check_flood(decoded)
                 if fault is not None:
                     if fault.kind == "429":
                         raise ApiError(
@@ -255,12 +310,54 @@ class FakeState:
                     return result
                 if fault is not None and fault.kind == "timeout":
                     raise SimulatedNetworkFailure(processed=True)
+                if lowered in _SENDING:
+                    self.sends.append((time.monotonic(), name, _chat_of(decoded)))
                 if isinstance(result, tuple):  # (result, description)
                     return 200, {"ok": True, "result": result[0], "description": result[1]}
                 return 200, {"ok": True, "result": public(result)}
             except ApiError as exc:
                 self.errors.append((name, exc.code, exc.description))
                 return exc.code, exc.payload()
+
+    def _storm_fault(self, lowered: str) -> Fault | None:
+        storm = self._storm
+        if storm is None or lowered == "getupdates" or lowered not in _SENDING:
+            return None
+        if time.monotonic() >= storm.until:
+            self._storm = None
+            return None
+        roll = storm.random.random()
+        if roll < storm.rate_429:
+            return Fault("429", 1, None, storm.retry_after)
+        if roll < storm.rate_429 + storm.rate_5xx:
+            return Fault("server_error", 1, None)
+        return None
+
+    def _check_flood(self, params: Mapping[str, Any]) -> None:
+        """Answer 429 as Telegram does when a bot sends faster than it allows."""
+        limits = self._flood
+        if limits is None:
+            return
+        now = time.monotonic()
+        chat = _chat_of(params)
+        recent = [(at, c) for at, _, c in self.sends[-2000:] if at > now - 60]
+        overall = sum(1 for at, _ in recent if at > now - 1)
+        in_chat = [at for at, c in recent if c == chat]
+        if chat < 0:
+            too_many = len(in_chat) >= limits.group_per_minute
+        else:
+            too_many = sum(1 for at in in_chat if at > now - limits.private_window) >= (
+                limits.private_burst
+            )
+        if overall >= limits.overall_per_second or too_many:
+            self.flood_refusals += 1
+            kind = (
+                "overall"
+                if overall >= limits.overall_per_second
+                else ("group" if chat < 0 else "private")
+            )
+            self.flood_refusals_by[kind] = self.flood_refusals_by.get(kind, 0) + 1
+            raise ApiError(429, "Too Many Requests: retry after 1", {"retry_after": 1})
 
     def _take_fault(self, lowered: str) -> Fault | None:
         for fault in self._faults:
@@ -371,6 +468,8 @@ class FakeState:
 
     def _commit(self, chat: FakeChat, msg: JSON) -> None:
         chat.messages[msg["message_id"]] = msg
+        if msg["from"]["id"] == self.bot_id:
+            self.posted[chat.id] = self.posted.get(chat.id, 0) + 1
 
     @staticmethod
     def _snapshot(msg: JSON) -> JSON:

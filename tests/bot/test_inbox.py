@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy.exc import OperationalError
 from sqlmodel import Session, col, select
@@ -56,7 +57,8 @@ async def test_updates_left_by_a_crash_are_handled_at_start_up_in_order_once(
                 await app.update_queue.put(Update.de_json(update, app.bot))
         # A stale claim, as if the dead process had begun one of them.
         first = _rows(engine)[0]
-        assert inbox.claim(engine, first.update_id, app.bot_data[INBOX_KEY].instance)
+        instance = app.bot_data[INBOX_KEY].instance
+        assert inbox.claim(engine, first.update_id, instance) is inbox.Claim.TAKEN
     assert all(fake.bot_messages(member.id) == [] for member in MEMBERS)
     assert len(_rows(engine)) == 10
 
@@ -85,14 +87,56 @@ async def test_another_instance_leaves_a_live_claim_and_takes_a_dead_ones(
     engine = make_engine(harness_settings(tmp_path).database_url)
     inbox.store(engine, 1, {"update_id": 1}, 5)
     inbox.store(engine, 2, {"update_id": 2}, 6)
-    assert inbox.claim(engine, 1, "a")
-    assert not inbox.claim(engine, 1, "b")  # a is at it
-    assert inbox.claim(engine, 1, "a")  # a again, after its restart
+    inbox.store(engine, 3, {"update_id": 3}, 7, instance="a")  # stored by a, on a's queue
+    assert inbox.claim(engine, 1, "a") is inbox.Claim.TAKEN
+    assert inbox.claim(engine, 1, "b") is inbox.Claim.GONE  # a is at it
+    assert inbox.claim(engine, 1, "a") is inbox.Claim.TAKEN  # a again, after its restart
     assert [row.update_id for row in inbox.unhandled(engine, "b")] == [2]
+    assert [row.update_id for row in inbox.unhandled(engine, "a")] == [1, 2, 3]
     later = utcnow() + inbox.CLAIM + timedelta(seconds=1)
-    assert inbox.claim(engine, 1, "b", now=later)  # a died: its claim ran out
+    assert inbox.claim(engine, 1, "b", now=later) is inbox.Claim.TAKEN  # a died: it ran out
+    assert [row.update_id for row in inbox.unhandled(engine, "b")] == [1, 2]
     inbox.done(engine, 1)
-    assert not inbox.claim(engine, 1, "a", now=later + inbox.CLAIM)
+    assert inbox.claim(engine, 1, "a", now=later + inbox.CLAIM) is inbox.Claim.GONE
+
+
+async def test_one_chats_updates_are_claimed_in_order_across_instances(
+    tmp_path: Path, router: Router
+) -> None:
+    engine = make_engine(harness_settings(tmp_path).database_url)
+    inbox.store(engine, 10, {"update_id": 10}, 5, instance="a")
+    inbox.store(engine, 11, {"update_id": 11}, 5, instance="b")
+    inbox.store(engine, 12, {"update_id": 12}, 6, instance="b")
+    # b received the member's second message while a still has the first.
+    assert inbox.claim(engine, 11, "b") is inbox.Claim.WAIT
+    assert inbox.claim(engine, 12, "b") is inbox.Claim.TAKEN  # another chat does not wait
+    assert inbox.claim(engine, 10, "a") is inbox.Claim.TAKEN
+    assert inbox.claim(engine, 11, "b") is inbox.Claim.WAIT  # the first is under way
+    inbox.done(engine, 10)
+    assert inbox.claim(engine, 11, "b") is inbox.Claim.TAKEN
+
+
+async def test_an_update_waiting_on_another_instance_goes_back_to_the_queue(
+    tmp_path: Path, router: Router
+) -> None:
+    engine = make_engine(harness_settings(tmp_path).database_url)
+    fake = FakeTelegram(token=TOKEN)
+    first = Update.de_json(fake.user_message(MEMBERS[3], text="一", enqueue=False), None)
+    second = Update.de_json(fake.user_message(MEMBERS[3], text="二", enqueue=False), None)
+    a, b = Inbox(engine, "a"), Inbox(engine, "b")
+    b.WAIT_LIMIT = 0.2
+    requeued: list[int] = []
+
+    async def requeue(update: Update) -> None:
+        requeued.append(update.update_id)
+
+    b.requeue = requeue
+    assert a.keep(first) and b.keep(second)
+    assert not await b.take(second)  # a has not handled the first yet
+    assert requeued == [second.update_id]
+    assert await a.take(first)
+    a.finished(first)
+    assert await b.take(second)
 
 
 async def test_while_the_database_is_away_nothing_is_acknowledged_and_the_member_is_told(
@@ -118,3 +162,27 @@ async def test_while_the_database_is_away_nothing_is_acknowledged_and_the_member
     else:
         raise AssertionError("the updater must see the failure, so as not to acknowledge")
     assert queue.empty() and told == [update.update_id]
+
+
+async def test_a_scheduled_job_runs_once_a_period_across_instances(
+    tmp_path: Path, router: Router
+) -> None:
+    from types import SimpleNamespace
+
+    from bot.app import _our_turn
+    from bot.services import SERVICES_KEY
+
+    engine = make_engine(harness_settings(tmp_path).database_url)
+
+    def context(instance: str) -> Any:
+        services = SimpleNamespace(engine=engine)
+        return SimpleNamespace(
+            bot_data={SERVICES_KEY: services, INBOX_KEY: Inbox(engine, instance)}
+        )
+
+    a, b = context("a"), context("b")
+    assert _our_turn(a, "digest", "%Y-%m-%d")
+    assert not _our_turn(b, "digest", "%Y-%m-%d")  # a sent today's digest
+    assert not _our_turn(a, "digest", "%Y-%m-%d")  # nor twice after a restart
+    assert _our_turn(b, "sweep", "%Y-%m-%d %H")  # another job is its own
+    assert _our_turn(a, "digest", "%Y-%m-%d %H:%M:%S.%f")  # another period

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -76,3 +77,25 @@ def test_a_bad_setting_is_one_line_that_names_it(
 
 def test_storage_settings_need_no_token() -> None:
     assert load_settings(StorageSettings).database_url.startswith("sqlite:///")
+
+
+ENV_EXAMPLE = Path(__file__).resolve().parents[2] / ".env.example"
+# "# UNIONBOT_NAME=value" (a value may be followed by a comment); a line left blank is skipped.
+EXAMPLE_SETTING = re.compile(r"^#?\s*(UNIONBOT_\w+)=(\S*)", re.MULTILINE)
+
+
+def test_env_example_loads_as_it_is_and_with_every_example_filled_in(tmp_path: Path) -> None:
+    text = ENV_EXAMPLE.read_text(encoding="utf-8")
+    (tmp_path / ".env").write_text(text, encoding="utf-8")
+    assert load_settings(Settings).staff_chat_general == -1001000000000
+    examples = {name: value for name, value in EXAMPLE_SETTING.findall(text) if value}
+    (tmp_path / ".env").write_text(
+        "".join(f"{name}={value}\n" for name, value in examples.items()), encoding="utf-8"
+    )
+    filled = load_settings(Settings)
+    assert filled.webhook_url == "https://bot.example.org/telegram-hook"
+    assert filled.send_rate_per_second == 30 and filled.consultations_per_day == 5
+    documented = {name for name, _ in EXAMPLE_SETTING.findall(text)}
+    assert documented == {f"UNIONBOT_{field.upper()}" for field in Settings.model_fields}, (
+        "every setting is documented in .env.example, under its own name"
+    )

@@ -152,13 +152,26 @@ async def running(settings: Settings, engine: Engine, router: Router) -> AsyncIt
         )
     async with app:
         await startup(app, deliver_in_background=False)
-        yield harness
+        await app.start()  # tasks the handlers start are awaited, as in `union-bot run`
+        try:
+            yield harness
+        finally:
+            await app.stop()
     engine.dispose()
 
 
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """Every test of the whole bot runs twice: on SQLite (the default, embedded) and on a real
+    PostgreSQL server (production), started by the suite itself (tests/conftest.py)."""
+    if request.param == "postgresql":
+        return str(request.getfixturevalue("postgres_url"))
+    return f"sqlite:///{tmp_path / 'bot.db'}"
+
+
 @pytest.fixture
-async def harness(tmp_path: Path, router: Router) -> AsyncIterator[Harness]:
-    settings = harness_settings(tmp_path)
+async def harness(tmp_path: Path, router: Router, database_url: str) -> AsyncIterator[Harness]:
+    settings = harness_settings(tmp_path, database_url=database_url)
     async with running(settings, make_engine(settings.database_url), router) as running_bot:
         yield running_bot
 

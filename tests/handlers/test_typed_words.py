@@ -276,3 +276,14 @@ async def test_upload_captions_reach_staff(harness: Harness) -> None:
     assert "会员说明：正面" in photo["caption"]
     with Session(harness.engine) as session:
         assert session.exec(select(Case)).one().status is CaseStatus.OPEN
+
+
+async def test_a_union_named_for_an_organisation_field_is_the_answer(harness: Harness) -> None:
+    """所属基层工会 answered with a union's name is the answer, not a question about unions."""
+    form = _forms(harness)["service_card"]
+    await start(harness, form)
+    await fill(harness, form, until="grassroots_union")
+    reply = await harness.say("河东测试机械厂工会")
+    assert "还是想问问题" not in reply["text"]
+    draft = _draft(harness)
+    assert draft is not None and draft.answers["grassroots_union"] == "河东测试机械厂工会"

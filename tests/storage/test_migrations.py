@@ -12,7 +12,7 @@ from sqlalchemy import inspect
 from sqlmodel import SQLModel
 
 from storage.db import make_engine
-from storage.migrate import current, upgrade
+from storage.migrate import current, revisions, upgrade
 from tests.conftest import bot_env
 
 
@@ -48,5 +48,5 @@ def test_db_upgrade_command(tmp_path: Path) -> None:
         check=False,
     )
     assert result.returncode == 0, result.stderr
-    assert "revision 0003" in result.stdout
+    assert f"revision {revisions()[-1]}" in result.stdout
     assert (tmp_path / "fresh.db").exists()

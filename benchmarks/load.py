@@ -125,6 +125,7 @@ def bots(
         # Telegram's overall limit is the bot's: the instances share it.
         rate = float(str(common.get("send_rate_per_second", 30)))
         common["send_rate_per_second"] = rate / setup.instances
+        common["group_messages_per_minute"] = 20 // setup.instances
     if not setup.webhook:
         return [BotProcess("run", work, data_dir=work / "data", **common)]
     return [
@@ -147,7 +148,14 @@ def webhook_targets(processes: Sequence[BotProcess]) -> list[str]:
     return [f"http://127.0.0.1:{bot.settings['webhook_port']}/hook" for bot in processes]
 
 
-def run(scenario: Scenario, setup: Setup, *, postgres_url: str | None, timeout: float) -> None:
+def run(
+    scenario: Scenario,
+    setup: Setup,
+    *,
+    postgres_url: str | None,
+    timeout: float,
+    keep: bool = False,
+) -> None:
     work = Path(tempfile.mkdtemp(prefix="union-bot-load-"))
     label = f"load_{scenario.name}_{time.time_ns()}"
     with (
@@ -184,11 +192,18 @@ def run(scenario: Scenario, setup: Setup, *, postgres_url: str | None, timeout: 
             stops = [process.stop() for process in processes]
         updates = fake._last_update_id - updates_before
         lost, duplicated, mixed = check_cases(database_url, members)
+        held_up = [
+            line.partition("held up: ")[2]
+            for process in processes
+            for line in process.log().splitlines()
+            if "event loop held up" in line
+        ]
     report(
         scenario,
         setup,
         fake,
         members,
+        began_at=began,
         elapsed=elapsed,
         updates=updates,
         peaks=peaks,
@@ -197,7 +212,14 @@ def run(scenario: Scenario, setup: Setup, *, postgres_url: str | None, timeout: 
         duplicated=duplicated,
         mixed=mixed,
     )
-    shutil.rmtree(work, ignore_errors=True)
+    print(
+        "event loop held up          "
+        + ("; ".join(held_up[-5:]) if held_up else "never over 100 ms (bot.looplag)")
+    )
+    if keep:
+        print(f"the bot's folder and log: {work}")
+    else:
+        shutil.rmtree(work, ignore_errors=True)
 
 
 def report(
@@ -206,6 +228,7 @@ def report(
     fake: FakeTelegram,
     members: Sequence[Member],
     *,
+    began_at: float,
     elapsed: float,
     updates: int,
     peaks: Sequence[float],
@@ -267,6 +290,20 @@ def report(
             if name != "getUpdates"
         )
     )
+    by_kind: dict[str, list[float]] = {}
+    for member in members:
+        for kind, _at, took in member.steps:
+            by_kind.setdefault(kind, []).append(took)
+    print(
+        "p95 by step                 "
+        + ", ".join(f"{kind} {percentile(took, 0.95):.2f}" for kind, took in by_kind.items())
+    )
+    slow = sorted((at, took) for m in members for _k, at, took in m.steps if took > 2 * median)
+    if slow:
+        print(
+            f"slow steps (> 2× median)    {len(slow)}, sent between "
+            f"{slow[0][0] - began_at:.0f} s and {slow[-1][0] - began_at:.0f} s into the run"
+        )
     if any(m.error for m in members):
         print("first stalls:", "; ".join(m.error or "" for m in members if m.error)[:300])
 
@@ -280,6 +317,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--instances", type=int, choices=[1, 2], default=1)
     parser.add_argument("--webhook", action="store_true", help="webhooks instead of polling")
     parser.add_argument("--timeout", type=float, default=300.0, help="per step, seconds")
+    parser.add_argument("--keep", action="store_true", help="keep the bot's folder and log")
     args = parser.parse_args(argv)
     if args.instances > 1 and args.database != "postgres":
         parser.error("several instances share one PostgreSQL database: add --database postgres")
@@ -288,7 +326,7 @@ def main(argv: list[str] | None = None) -> int:
     for scenario in chosen:
         if args.members:
             scenario = Scenario(scenario.name, args.members, scenario.think, scenario.raise_limits)
-        run(scenario, setup, postgres_url=args.postgres_url, timeout=args.timeout)
+        run(scenario, setup, postgres_url=args.postgres_url, timeout=args.timeout, keep=args.keep)
     return 0
 
 

@@ -20,6 +20,7 @@ from bot.applications import Applications
 from bot.casework import Casework
 from bot.delivery import Delivery
 from bot.inbox import BusyNotice, Inbox, StoringQueue, default_instance_name
+from bot.looplag import LoopLag
 from bot.outbox import Postman
 from bot.pacing import BACKGROUND, Limits, Pacer
 from bot.processing import PerChatOrder
@@ -42,6 +43,7 @@ App = Application[Any, Any, Any, Any, Any, Any]
 SWEEP_SECONDS = 3600
 INBOX_SECONDS = 30
 INBOX_KEY = "inbox"
+LAG_KEY = "loop_lag"
 # The updates the handlers use (polling and the webhook ask Telegram for these only): messages
 # and button presses. Edited messages are not new questions.
 ALLOWED_UPDATES = [Update.MESSAGE, Update.CALLBACK_QUERY]
@@ -145,6 +147,8 @@ async def startup(app: App, *, deliver_in_background: bool = True) -> None:
     await app.bot.set_my_commands(commands, scope=BotCommandScopeAllPrivateChats())
     if deliver_in_background:
         svc.delivery.start(app.bot)
+        lag = app.bot_data.setdefault(LAG_KEY, LoopLag())
+        lag.start()
         # What a crash left stored and unhandled goes first, in order.
         await _queue_left_behind(app)
     if app.job_queue is not None:
@@ -190,6 +194,8 @@ async def _stop_delivery(app: App) -> None:
     """post_stop: sends waiting on a rate limit are given back, so the bot stops at once."""
     svc: Services = app.bot_data[SERVICES_KEY]
     await svc.delivery.stop()
+    if (lag := app.bot_data.get(LAG_KEY)) is not None:
+        await lag.stop()
 
 
 def _our_turn(context: ContextTypes.DEFAULT_TYPE, job: str, period_format: str) -> bool:

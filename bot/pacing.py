@@ -17,10 +17,10 @@ is retried briefly, then handed to the outbox (bot/outbox.py).
 from __future__ import annotations
 
 import asyncio
+import bisect
 import contextlib
 import heapq
 import itertools
-from collections import deque
 from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
 from typing import Any
@@ -32,6 +32,9 @@ from telegram.ext import BaseRateLimiter
 MEMBER = 0  # a member's answer, direct or relayed from staff
 STAFF = 1  # staff chats, staffers' private chats
 BACKGROUND = 2  # digests, reminders
+
+# The share of the overall window that staff and background calls leave to members' replies.
+MEMBER_RESERVE = 0.2
 
 JSONResult = Any  # what the Bot API answered: bool, a dict or a list of dicts
 
@@ -52,25 +55,42 @@ class Limits:
 class _Window:
     """At most `count` events in any `seconds`: when the next one may happen.
 
-    A little wider than asked: the time here is when a call may start, and Telegram counts
-    when it arrives, a few milliseconds apart either way."""
+    Telegram counts a message when it arrives, which is some time after the call was let go
+    (the event loop, the connection). So an event is first counted from when it may start and
+    then, once its call has returned, from then on instead (`settle`): the window never lets
+    through more than Telegram counts, however late a call arrives.
+    """
 
     __slots__ = ("count", "seconds", "times")
 
     def __init__(self, count: int, seconds: float) -> None:
         self.count = max(1, count)
-        self.seconds = seconds * 1.03 + 0.05
-        self.times: deque[float] = deque()
+        self.seconds = seconds + 0.02  # clocks a little apart
+        self.times: list[float] = []  # ascending
 
-    def wait(self, now: float) -> float:
-        while self.times and self.times[0] <= now - self.seconds:
-            self.times.popleft()
-        if len(self.times) < self.count:
+    def _prune(self, now: float) -> None:
+        cut = bisect.bisect_right(self.times, now - self.seconds)
+        if cut:
+            del self.times[:cut]
+
+    def wait(self, now: float, room: int | None = None) -> float:
+        """Seconds until an event may happen while at most `room` (default: all) are used."""
+        room = self.count if room is None else max(1, min(room, self.count))
+        self._prune(now)
+        if len(self.times) < room:
             return 0.0
-        return self.times[0] + self.seconds - now
+        return self.times[len(self.times) - room] + self.seconds - now
 
-    def take(self, now: float) -> None:
-        self.times.append(now)
+    def take(self, now: float) -> float:
+        bisect.insort(self.times, now)
+        return now
+
+    def settle(self, taken: float, finished: float) -> None:
+        """The call taken at `taken` has returned at `finished`: count it from then."""
+        at = bisect.bisect_left(self.times, taken)
+        if at < len(self.times) and self.times[at] == taken:
+            del self.times[at]
+        bisect.insort(self.times, finished)
 
 
 class Pacer(BaseRateLimiter[int]):
@@ -88,13 +108,13 @@ class Pacer(BaseRateLimiter[int]):
         self._overall = _Window(max(1, round(overall)), 1.0 if overall >= 1 else 1 / overall)
         self._waiting: list[tuple[int, int]] = []
         self._tickets = itertools.count()
-        self._changed: asyncio.Condition | None = None
+        self._changed: asyncio.Event | None = None
 
     def _now(self) -> float:
         return self._clock() if self._clock else asyncio.get_running_loop().time()
 
     async def initialize(self) -> None:
-        self._changed = asyncio.Condition()
+        self._changed = asyncio.Event()
 
     async def shutdown(self) -> None:
         self._waiting.clear()
@@ -113,14 +133,19 @@ class Pacer(BaseRateLimiter[int]):
             await self._pause_over(None)
             return await callback(*args, **kwargs)
         priority = MEMBER if rate_limit_args is None else rate_limit_args
-        await self._chat_turn(chat)
-        await self._overall_turn(priority)
+        window, in_chat = await self._chat_turn(chat)
+        overall = await self._overall_turn(priority)
         try:
             return await callback(*args, **kwargs)
         except RetryAfter as error:
             seconds = _seconds(error.retry_after)
             self._paused_until[chat] = self._now() + seconds
             raise
+        finally:
+            finished = self._now()
+            window.settle(in_chat, finished)
+            if overall is not None:
+                self._overall.settle(overall, finished)
 
     async def _pause_over(self, chat: int | str | None) -> None:
         for key in (None, chat) if chat is not None else (None,):
@@ -128,7 +153,7 @@ class Pacer(BaseRateLimiter[int]):
             if (wait := until - self._now()) > 0:
                 await asyncio.sleep(wait)
 
-    async def _chat_turn(self, chat: int | str) -> None:
+    async def _chat_turn(self, chat: int | str) -> tuple[_Window, float]:
         """Wait for this chat's window; calls to one chat go one at a time, in order."""
         lock = self._chat_locks.setdefault(chat, asyncio.Lock())
         async with lock:
@@ -140,7 +165,7 @@ class Pacer(BaseRateLimiter[int]):
                     self._forget_idle()
             while (wait := window.wait(self._now())) > 0:
                 await asyncio.sleep(wait)
-            window.take(self._now())
+            return window, window.take(self._now())
 
     def _window_for(self, chat: int | str) -> _Window:
         if isinstance(chat, int) and chat > 0:
@@ -155,31 +180,49 @@ class Pacer(BaseRateLimiter[int]):
                 self._chats.pop(chat, None)
                 self._chat_locks.pop(chat, None)
 
-    async def _overall_turn(self, priority: int) -> None:
-        """Wait for a place in the overall window, behind every call of a higher priority."""
-        changed = self._changed
-        if changed is None:  # used before initialize(): limits off
-            return
+    async def _overall_turn(self, priority: int) -> float | None:
+        """Wait for a place in the overall window, behind every call of a higher priority; the
+        time it was taken (None: no overall limit).
+
+        Staff and background calls leave part of the window (MEMBER_RESERVE) to members, so a
+        member's reply finds room at once even while cards and reminders are waiting.
+
+        No lock is held while waiting: a caller cancelled at any point (a send given up after
+        its time) only takes its ticket out and wakes the others. (An asyncio.Condition waited
+        on with wait_for could be left held by a cancelled waiter on Python 3.11, stalling
+        every send.)
+        """
+        if self._changed is None:  # used before initialize(): limits off
+            return None
         ticket = (priority, next(self._tickets))
-        async with changed:
-            heapq.heappush(self._waiting, ticket)
-            try:
-                while True:
-                    wait = self._overall.wait(self._now())
-                    if self._waiting[0] == ticket and wait == 0:
-                        heapq.heappop(self._waiting)
-                        self._overall.take(self._now())
-                        changed.notify_all()
-                        return
-                    timeout = wait if wait > 0 else None
-                    with contextlib.suppress(TimeoutError):
-                        await asyncio.wait_for(changed.wait(), timeout)
-            except BaseException:
-                if ticket in self._waiting:
-                    self._waiting.remove(ticket)
-                    heapq.heapify(self._waiting)
-                changed.notify_all()
-                raise
+        room = self._overall.count
+        if priority != MEMBER:
+            room = max(1, int(room * (1 - MEMBER_RESERVE)))
+        heapq.heappush(self._waiting, ticket)
+        try:
+            while True:
+                wait = self._overall.wait(self._now(), room)
+                if self._waiting[0] == ticket and wait == 0:
+                    heapq.heappop(self._waiting)
+                    taken = self._overall.take(self._now())
+                    self._wake_waiters()
+                    return taken
+                changed = self._changed
+                with contextlib.suppress(TimeoutError):
+                    async with asyncio.timeout(wait if wait > 0 else None):
+                        await changed.wait()
+        except BaseException:
+            if ticket in self._waiting:
+                self._waiting.remove(ticket)
+                heapq.heapify(self._waiting)
+            self._wake_waiters()
+            raise
+
+    def _wake_waiters(self) -> None:
+        """The first in line may have changed: everyone waiting looks again."""
+        if self._changed is not None:
+            self._changed.set()
+            self._changed = asyncio.Event()
 
 
 # Calls that send nothing to a chat: no flood limit applies.

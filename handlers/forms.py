@@ -150,8 +150,10 @@ def on_button(
             return None
         apps.discard(session, draft)
         return apps.begin(session, member, args[0])
-    if not draft.stage.is_active:
+    if not draft.stage.is_active and action != "S":
         return None
+    # 提交 again (a double press, or the same press handled again after a crash, whose answer
+    # may never have gone out): the case it filed, with its number.
     field = args[0] if args else ""
     parsed = callback_number(args[1]) if len(args) > 1 else None
     number = -1 if parsed is None else parsed

@@ -23,6 +23,7 @@ class Member:
     number: int
     user: dict[str, Any]
     latencies: list[float] = field(default_factory=list)
+    steps: list[tuple[str, float, float]] = field(default_factory=list)  # kind, sent at, took
     case_number: str | None = None
     error: str | None = None
 
@@ -51,6 +52,8 @@ class Driver:
         self.member = member
         self.think = think
         self.random = random.Random(member.number)
+        self.last_said = ""  # the last text answer (an impatient member types it again)
+        self._kind = ""
 
     async def _wait_reply(self, before: int, timeout: float) -> dict[str, Any]:
         started = time.monotonic()
@@ -58,14 +61,17 @@ class Driver:
             if time.monotonic() - started > timeout:
                 raise Stalled(f"no reply in {timeout:.0f} s")
             await asyncio.sleep(0.01)
-        self.member.latencies.append(time.monotonic() - started)
+        took = time.monotonic() - started
+        self.member.latencies.append(took)
+        self.member.steps.append((self._kind, started, took))
         await asyncio.sleep(0.05)  # a reply may come in two messages: take the last
         return self.fake.bot_messages(self.member.id)[-1]
 
-    async def _act(self, action: Any, timeout: float) -> dict[str, Any]:
+    async def _act(self, action: Any, timeout: float, kind: str = "text") -> dict[str, Any]:
         low, high = self.think
         await asyncio.sleep(self.random.uniform(low, high))
         before = self.fake.posted.get(self.member.id, 0)
+        self._kind = kind
         action()
         return await self._wait_reply(before, timeout)
 
@@ -85,6 +91,15 @@ class Driver:
         return lambda: self.fake.user_message(self.member.user, text=text_)
 
     async def run(self, timeout: float) -> None:
+        """The whole application, to its case number."""
+        try:
+            summary = await self.fill(timeout)
+            await self.submit(summary, timeout)
+        except Stalled as error:
+            self.member.error = str(error)
+
+    async def fill(self, timeout: float) -> dict[str, Any]:
+        """Every step up to the summary with its 提交 button (raises Stalled)."""
         member = self.member
         answers = {
             "请输入您的姓名": member.name,
@@ -93,35 +108,41 @@ class Driver:
             "工作单位": f"河东测试机械厂第{member.number}车间",
             "基层工会": f"河东测试机械厂第{member.number}车间工会",
         }
-        try:
-            reply = await self._act(self._say("/apply"), timeout)
-            reply = await self._act(self._press(reply, "工会会员服务卡办理"), timeout)
-            reply = await self._act(self._press(reply, "同意并开始填写"), timeout)
-            reply = await self._act(self._press(reply, "是"), timeout)
-            for _ in range(8):
-                said = reply.get("text", "")
-                key = next((k for k in answers if k in said), None)
-                if key is None:
-                    break
-                reply = await self._act(self._say(answers.pop(key)), timeout)
-            if "身份证" in reply.get("text", "") and "照片" in reply.get("text", ""):
-                photo = make_jpeg(320, 200, comment=f"member-{member.number}")
-                reply = await self._act(
-                    lambda: self.fake.user_message(member.user, photo=photo), timeout
-                )
-                if "核对" not in reply.get("text", ""):
-                    reply = await self._act(self._press(reply, "完成"), timeout)
-            reply = await self._act(self._press(reply, "提交"), timeout)
-            found = [w for w in reply.get("text", "").split() if w.startswith("HD-")]
-            text_ = reply.get("text", "")
-            start = text_.find("HD-")
-            member.case_number = text_[start : start + 14] if start >= 0 else None
-            if member.case_number is None and found:
-                member.case_number = found[0]
-            if member.case_number is None:
-                member.error = f"no case number: {text_[:80]!r}"
-        except Stalled as error:
-            member.error = str(error)
+        reply = await self._act(self._say("/apply"), timeout, "/apply")
+        reply = await self._act(
+            self._press(reply, "工会会员服务卡办理"), timeout, "工会会员服务卡办理"
+        )
+        reply = await self._act(self._press(reply, "同意并开始填写"), timeout, "同意并开始填写")
+        reply = await self._act(self._press(reply, "是"), timeout, "是")
+        for _ in range(8):
+            said = reply.get("text", "")
+            key = next((k for k in answers if k in said), None)
+            if key is None:
+                break
+            self.last_said = answers.pop(key)
+            reply = await self._act(self._say(self.last_said), timeout)
+        if "身份证" in reply.get("text", "") and "照片" in reply.get("text", ""):
+            photo = make_jpeg(320, 200, comment=f"member-{member.number}")
+            reply = await self._act(
+                lambda: self.fake.user_message(member.user, photo=photo), timeout, "photo"
+            )
+            if "核对" not in reply.get("text", ""):
+                reply = await self._act(self._press(reply, "完成"), timeout, "完成")
+        return reply
+
+    def press_submit(self, summary: dict[str, Any]) -> None:
+        self._press(summary, "提交")()
+
+    async def submit(self, summary: dict[str, Any], timeout: float) -> None:
+        reply = await self._act(self._press(summary, "提交"), timeout, "提交")
+        self.read_case_number(reply)
+
+    def read_case_number(self, reply: dict[str, Any]) -> None:
+        text_ = reply.get("text", "")
+        start = text_.find("HD-")
+        self.member.case_number = text_[start : start + 14] if start >= 0 else None
+        if self.member.case_number is None:
+            self.member.error = f"no case number: {text_[:80]!r}"
 
 
 def check_cases(database_url: str, members: Sequence[Member]) -> tuple[int, int, int]:

@@ -298,6 +298,22 @@ class Simulation(FakeState):
                 time.monotonic() + seconds, rate_429, rate_5xx, retry_after, random.Random(seed)
             )
 
+    def pending_for(self, chat_id: int) -> list[JSON]:
+        """Updates from this chat that the bot has not acknowledged yet (getUpdates offset)."""
+        with self._lock:
+            return [
+                copy.deepcopy(update)
+                for update in self._queue
+                if any(
+                    isinstance(part, dict)
+                    and (
+                        (part.get("chat") or {}).get("id") == chat_id
+                        or ((part.get("message") or {}).get("chat") or {}).get("id") == chat_id
+                    )
+                    for part in update.values()
+                )
+            ]
+
     def take_webhook_update(self) -> JSON | None:
         """The oldest update waiting for the webhook pusher (bot.fake.webhook), if one is set."""
         with self._lock:

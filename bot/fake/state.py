@@ -223,6 +223,7 @@ class FakeState:
         self.sends: list[tuple[float, str, int]] = []
         #: A storm of failures (429 and 5xx at random) until a monotonic time; see storm().
         self._storm: Storm | None = None
+        self.storm_failures = {"429": 0, "5xx": 0}  # what storms injected
         #: Telegram's flood limits, answered with 429 when set (see enforce_flood_limits()).
         self._flood: FloodLimits | None = None
         #: How many sends were refused for going faster than Telegram allows.
@@ -328,8 +329,10 @@ class FakeState:
             return None
         roll = storm.random.random()
         if roll < storm.rate_429:
+            self.storm_failures["429"] += 1
             return Fault("429", 1, None, storm.retry_after)
         if roll < storm.rate_429 + storm.rate_5xx:
+            self.storm_failures["5xx"] += 1
             return Fault("server_error", 1, None)
         return None
 

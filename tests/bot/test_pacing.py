@@ -4,6 +4,7 @@ priority, 429 pauses, and a stop that does not wait for any of it."""
 from __future__ import annotations
 
 import asyncio
+import random
 import time
 from typing import Any
 
@@ -111,3 +112,45 @@ async def test_a_cancelled_wait_leaves_no_trace() -> None:
     await _call(pacer, 3, log)  # not queued behind the cancelled call
     assert [chat for chat, _ in log] == [1, 3]
     assert time.monotonic() - started < 1.1
+
+
+async def test_sends_cancelled_while_waiting_never_stall_the_others() -> None:
+    """Sends given up while they wait for the overall window (a timeout around them, a stop)
+    take only themselves out. With an asyncio.Condition waited on under wait_for, a waiter
+    cancelled at the wrong moment left the condition's lock held and every later send stalled
+    (seen at 300 members); this storm of cancellations reproduced it."""
+    pacer = await _pacer(Limits(overall_per_second=200))
+    chance = random.Random(1)
+    tasks: list[asyncio.Task[None]] = []
+    log: list[tuple[int, float]] = []
+    began = time.monotonic()
+    try:
+        while time.monotonic() - began < 1.5:
+            for _ in range(20):
+                chat = 700000 + chance.randrange(10**6)
+                priority = chance.choice([MEMBER, STAFF, BACKGROUND])
+                tasks.append(asyncio.create_task(_call(pacer, chat, log, priority)))
+            for task in chance.sample(tasks[-200:], 8):
+                task.cancel()
+            await asyncio.sleep(chance.uniform(0, 0.01))
+        await asyncio.wait_for(_call(pacer, 1, log), 20)  # still served
+    finally:
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+    assert any(chat == 1 for chat, _ in log)
+
+
+async def test_staff_traffic_leaves_room_in_the_overall_window_for_members() -> None:
+    pacer = await _pacer(Limits(overall_per_second=10))
+    log: list[tuple[int, float]] = []
+    start = time.monotonic()
+    staff = [asyncio.create_task(_call(pacer, -100900 - n, log, STAFF)) for n in range(9)]
+    await asyncio.sleep(0.1)
+    await _call(pacer, 700500, log)  # a member's reply, while the ninth card waits
+    member_at = next(at for chat, at in log if chat == 700500) - start
+    await asyncio.gather(*staff)
+    staff_times = sorted(at - start for chat, at in log if chat < 0)
+    assert member_at < 0.2
+    assert staff_times[7] < 0.1  # eight of ten places for staff
+    assert staff_times[8] >= 0.95  # the ninth waits for the window to move on

@@ -373,6 +373,12 @@ async def test_submit_twice_files_one_case(harness: Harness) -> None:
         if m.get("text", "").startswith("申请 HD-")
     ]
     assert len(cards) == 1
+    # Each press is answered with the number: one whose answer was lost (a crash between
+    # filing and replying) is not left believing nothing happened.
+    said = [m["text"] for m in harness.fake.bot_messages(harness.member.id)[-3:]]
+    number = said[0][said[0].index("HD-") :][:14]
+    assert "已提交" in said[0]
+    assert all("已经提交过了" in text and number in text for text in said[1:])
 
 
 async def test_cancel_at_any_point_deletes_the_draft(harness: Harness) -> None:

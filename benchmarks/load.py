@@ -172,6 +172,7 @@ def run(
         ]
         updates_before = fake._last_update_id
         began = time.monotonic()
+        driver_cpu = time.process_time()
 
         async def everyone() -> None:
             pusher = (
@@ -188,6 +189,8 @@ def run(
             asyncio.run(everyone())
             elapsed = time.monotonic() - began
             peaks = [process.peak_rss_mib() for process in processes]
+            cpu = sum(process.cpu_seconds() for process in processes)
+            driver_cpu = time.process_time() - driver_cpu
         finally:
             stops = [process.stop() for process in processes]
         updates = fake._last_update_id - updates_before
@@ -211,6 +214,11 @@ def run(
         lost=lost,
         duplicated=duplicated,
         mixed=mixed,
+    )
+    print(
+        f"bot CPU                     {cpu:.0f} s = {1000 * cpu / max(updates, 1):.1f} ms per "
+        f"update ({100 * cpu / elapsed / len(processes):.0f}% of a core per instance); "
+        f"the members and the fake Telegram: {100 * driver_cpu / elapsed:.0f}% of a core"
     )
     print(
         "event loop held up          "
@@ -247,6 +255,12 @@ def report(
         default=0,
     )
     overall = largest_in_window([at for at, _, _ in sends], 1.0)
+    span = (sends[-1][0] - sends[0][0]) if len(sends) > 1 else 0.0
+    mean_rate = len(sends) / span if span else 0.0
+    # The middle of the run, without the start and the last stragglers.
+    start_at = sends[0][0] if sends else 0.0
+    low, high = start_at + 0.1 * span, start_at + 0.9 * span
+    middle = sum(1 for at, _, _ in sends if low <= at < high) / (0.8 * span) if span else 0.0
     private = max(
         (largest_in_window([at for at, _, c in sends if c == m.id], 1.0) for m in members[:200]),
         default=0,
@@ -271,7 +285,8 @@ def report(
     print(f"bot peak memory             {' + '.join(f'{p:.0f}' for p in peaks)} MiB")
     print(
         f"outbound, largest           {overall}/s overall (limit 30), {busiest}/min in one "
-        f"group (limit 20), {private}/s in one private chat"
+        f"group (limit 20), {private}/s in one private chat; mean {mean_rate:.1f}/s over "
+        f"{span:.0f} s, {middle:.1f}/s in its middle 80%"
     )
     print(
         f"429 from the fake           {fake.flood_refusals} (sent faster than Telegram allows:"

@@ -108,6 +108,10 @@ class Inbox:
             inbox.done(self.engine, update.update_id)
             self._queued.discard(update.update_id)
 
+    def set_aside(self, update: Update) -> None:
+        """Not handled by this run (it is stopping): the next start finds it stored."""
+        self._queued.discard(update.update_id)
+
     def left_behind(self, bot: Bot) -> list[Update]:
         """Stored, not handled, and not waiting here: after a crash, or another instance's."""
         found = []
@@ -141,6 +145,10 @@ class StoringQueue(asyncio.Queue[Any]):
         self.retry_pause = retry_pause
 
     async def put(self, item: Any) -> None:
+        if type(item) is object:
+            # python-telegram-bot's stop signal (a bare object): what still waits here is
+            # stored, and is handled at the next start; only updates under way finish now.
+            self._set_aside_waiting()
         if isinstance(item, Update):
             try:
                 kept = self.inbox.keep(item)
@@ -154,6 +162,16 @@ class StoringQueue(asyncio.Queue[Any]):
             if not kept:
                 return
         await super().put(item)
+
+    def _set_aside_waiting(self) -> None:
+        while True:
+            try:
+                waiting = self.get_nowait()
+            except asyncio.QueueEmpty:
+                return
+            self.task_done()
+            if isinstance(waiting, Update):
+                self.inbox.set_aside(waiting)
 
     async def put_stored(self, item: Any) -> None:
         """Queue an update that is in the inbox already (one left behind by a crash)."""

@@ -56,17 +56,18 @@ class _Window:
     """At most `count` events in any `seconds`: when the next one may happen.
 
     Telegram counts a message when it arrives, which is some time after the call was let go
-    (the event loop, the connection). So an event is first counted from when it may start and
-    then, once its call has returned, from then on instead (`settle`): the window never lets
-    through more than Telegram counts, however late a call arrives.
+    (the event loop, the connection, a slow answer). So a call counts from when it is let go
+    until it has returned (`open`, however long that takes), and then for `seconds` from its
+    return (`settle`): the window never lets through more than Telegram counts.
     """
 
-    __slots__ = ("count", "seconds", "times")
+    __slots__ = ("count", "open", "seconds", "times")
 
     def __init__(self, count: int, seconds: float) -> None:
         self.count = max(1, count)
         self.seconds = seconds + 0.02  # clocks a little apart
-        self.times: list[float] = []  # ascending
+        self.times: list[float] = []  # when calls returned, ascending
+        self.open = 0  # calls let go that have not returned
 
     def _prune(self, now: float) -> None:
         cut = bisect.bisect_right(self.times, now - self.seconds)
@@ -74,22 +75,29 @@ class _Window:
             del self.times[:cut]
 
     def wait(self, now: float, room: int | None = None) -> float:
-        """Seconds until an event may happen while at most `room` (default: all) are used."""
+        """Seconds until an event may happen while at most `room` (default: all) are used
+        (0 when one may happen now; a call under way frees its place only once it returned:
+        then at least a short while)."""
         room = self.count if room is None else max(1, min(room, self.count))
         self._prune(now)
-        if len(self.times) < room:
+        used = len(self.times) + self.open
+        if used < room:
             return 0.0
-        return self.times[len(self.times) - room] + self.seconds - now
+        if len(self.times) <= used - room:
+            return 0.05  # the places are held by calls under way: look again shortly
+        return self.times[used - room] + self.seconds - now
 
     def take(self, now: float) -> float:
-        bisect.insort(self.times, now)
+        self.open += 1
         return now
 
+    def release(self) -> None:
+        """A call taken and then given up before it went: its place is free again."""
+        self.open = max(0, self.open - 1)
+
     def settle(self, taken: float, finished: float) -> None:
-        """The call taken at `taken` has returned at `finished`: count it from then."""
-        at = bisect.bisect_left(self.times, taken)
-        if at < len(self.times) and self.times[at] == taken:
-            del self.times[at]
+        """A call let go at `taken` has returned at `finished`: it counts from then."""
+        self.open = max(0, self.open - 1)
         bisect.insort(self.times, finished)
 
 
@@ -108,13 +116,14 @@ class Pacer(BaseRateLimiter[int]):
         self._overall = _Window(max(1, round(overall)), 1.0 if overall >= 1 else 1 / overall)
         self._waiting: list[tuple[int, int]] = []
         self._tickets = itertools.count()
-        self._changed: asyncio.Event | None = None
+        self._turns: dict[tuple[int, int], asyncio.Event] = {}  # each waiting call's wake-up
+        self._initialized = False
 
     def _now(self) -> float:
         return self._clock() if self._clock else asyncio.get_running_loop().time()
 
     async def initialize(self) -> None:
-        self._changed = asyncio.Event()
+        self._initialized = True
 
     async def shutdown(self) -> None:
         self._waiting.clear()
@@ -134,18 +143,25 @@ class Pacer(BaseRateLimiter[int]):
             return await callback(*args, **kwargs)
         priority = MEMBER if rate_limit_args is None else rate_limit_args
         window, in_chat = await self._chat_turn(chat)
-        overall = await self._overall_turn(priority)
+        overall: float | None = None
+        let_go = False
         try:
+            overall = await self._overall_turn(priority)
+            let_go = True
             return await callback(*args, **kwargs)
         except RetryAfter as error:
             seconds = _seconds(error.retry_after)
             self._paused_until[chat] = self._now() + seconds
             raise
         finally:
-            finished = self._now()
-            window.settle(in_chat, finished)
-            if overall is not None:
-                self._overall.settle(overall, finished)
+            if not let_go:  # given up while waiting (a timeout, a stop): it never went
+                window.release()
+            else:
+                finished = self._now()
+                window.settle(in_chat, finished)
+                if overall is not None:
+                    self._overall.settle(overall, finished)
+                    self._wake_first()
 
     async def _pause_over(self, chat: int | str | None) -> None:
         for key in (None, chat) if chat is not None else (None,):
@@ -176,7 +192,8 @@ class Pacer(BaseRateLimiter[int]):
         now = self._now()
         for chat, window in list(self._chats.items()):
             lock = self._chat_locks.get(chat)
-            if window.wait(now) == 0 and not window.times and not (lock and lock.locked()):
+            idle = not window.times and not window.open
+            if window.wait(now) == 0 and idle and not (lock and lock.locked()):
                 self._chats.pop(chat, None)
                 self._chat_locks.pop(chat, None)
 
@@ -187,42 +204,47 @@ class Pacer(BaseRateLimiter[int]):
         Staff and background calls leave part of the window (MEMBER_RESERVE) to members, so a
         member's reply finds room at once even while cards and reminders are waiting.
 
-        No lock is held while waiting: a caller cancelled at any point (a send given up after
-        its time) only takes its ticket out and wakes the others. (An asyncio.Condition waited
-        on with wait_for could be left held by a cancelled waiter on Python 3.11, stalling
-        every send.)
+        Only the first in line watches the window; the others sleep until they are first (one
+        wake-up per place, however many wait). No lock is held while waiting: a caller
+        cancelled at any point only takes its ticket out and wakes the new first. (An
+        asyncio.Condition waited on with wait_for could be left held by a cancelled waiter on
+        Python 3.11, stalling every send.)
         """
-        if self._changed is None:  # used before initialize(): limits off
+        if not self._initialized:  # used before initialize(): limits off
             return None
         ticket = (priority, next(self._tickets))
         room = self._overall.count
         if priority != MEMBER:
             room = max(1, int(room * (1 - MEMBER_RESERVE)))
+        turn = self._turns[ticket] = asyncio.Event()
         heapq.heappush(self._waiting, ticket)
         try:
             while True:
-                wait = self._overall.wait(self._now(), room)
-                if self._waiting[0] == ticket and wait == 0:
-                    heapq.heappop(self._waiting)
-                    taken = self._overall.take(self._now())
-                    self._wake_waiters()
-                    return taken
-                changed = self._changed
+                wait: float | None = None
+                if self._waiting[0] == ticket:
+                    wait = self._overall.wait(self._now(), room)
+                    if wait == 0:
+                        heapq.heappop(self._waiting)
+                        del self._turns[ticket]
+                        taken = self._overall.take(self._now())
+                        self._wake_first()
+                        return taken
+                turn.clear()
                 with contextlib.suppress(TimeoutError):
-                    async with asyncio.timeout(wait if wait > 0 else None):
-                        await changed.wait()
+                    async with asyncio.timeout(wait):
+                        await turn.wait()
         except BaseException:
+            self._turns.pop(ticket, None)
             if ticket in self._waiting:
                 self._waiting.remove(ticket)
                 heapq.heapify(self._waiting)
-            self._wake_waiters()
+            self._wake_first()
             raise
 
-    def _wake_waiters(self) -> None:
-        """The first in line may have changed: everyone waiting looks again."""
-        if self._changed is not None:
-            self._changed.set()
-            self._changed = asyncio.Event()
+    def _wake_first(self) -> None:
+        """The window or the line changed: the first in line looks again."""
+        if self._waiting:
+            self._turns[self._waiting[0]].set()
 
 
 # Calls that send nothing to a chat: no flood limit applies.

@@ -55,7 +55,7 @@ APPLY_INTENT = "apply"  # 我想申请: the /apply menu
 MYCASES_INTENT = "mycases"  # 我的申请, 办好了吗: /mycases
 CJK = re.compile(r"[\u3400-\u9fff]")
 # How long tidying an answered question's buttons may wait for Telegram, in seconds.
-DROP_BUTTONS_WAIT = 10.0
+DROP_BUTTONS_WAIT = 3.0  # and the bot stops without waiting longer for one
 # In a consultation members type in bursts: a bigger bucket (the burst reaches staff as one).
 CONSULTATION_FLOOD_SCALE = 3.0
 log = logging.getLogger(__name__)

@@ -84,6 +84,14 @@ class BotProcess:
             os.kill(self.process.pid, signal.SIGKILL)
             self.process.wait()
 
+    def cpu_seconds(self) -> float:
+        """User and system CPU time the process has used so far."""
+        try:
+            fields = Path(f"/proc/{self.pid}/stat").read_text().rpartition(")")[2].split()
+            return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+        except (OSError, ValueError, IndexError):
+            return float("nan")
+
     def peak_rss_mib(self) -> float:
         try:
             for line in Path(f"/proc/{self.pid}/status").read_text().splitlines():

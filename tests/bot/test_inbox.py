@@ -186,3 +186,19 @@ async def test_a_scheduled_job_runs_once_a_period_across_instances(
     assert not _our_turn(a, "digest", "%Y-%m-%d")  # nor twice after a restart
     assert _our_turn(b, "sweep", "%Y-%m-%d %H")  # another job is its own
     assert _our_turn(a, "digest", "%Y-%m-%d %H:%M:%S.%f")  # another period
+
+
+async def test_stopping_sets_waiting_updates_aside_for_the_next_start(
+    tmp_path: Path, router: Router
+) -> None:
+    engine = make_engine(harness_settings(tmp_path).database_url)
+    queue = StoringQueue(Inbox(engine, "test"))
+    fake = FakeTelegram(token=TOKEN)
+    for text in ("一", "二", "三"):
+        update = Update.de_json(fake.user_message(MEMBERS[4], text=text, enqueue=False), None)
+        await queue.put(update)
+    stop = object()  # python-telegram-bot's stop signal
+    await queue.put(stop)
+    assert queue.qsize() == 1 and queue.get_nowait() is stop  # nothing left to handle now
+    again = Inbox(engine, "test")  # the next start
+    assert len(again.left_behind(None)) == 3  # type: ignore[arg-type]

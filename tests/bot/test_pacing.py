@@ -4,6 +4,7 @@ priority, 429 pauses, and a stop that does not wait for any of it."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import random
 import time
 from typing import Any
@@ -154,3 +155,18 @@ async def test_staff_traffic_leaves_room_in_the_overall_window_for_members() -> 
     assert member_at < 0.2
     assert staff_times[7] < 0.1  # eight of ten places for staff
     assert staff_times[8] >= 0.95  # the ninth waits for the window to move on
+
+
+async def test_a_send_given_up_while_waiting_frees_its_private_chats_place() -> None:
+    """A reply given up while it waited for the overall window (a timeout around it) never
+    went: the member's chat keeps its whole burst for the next ones."""
+    pacer = await _pacer(Limits(overall_per_second=1, private_burst=2, private_window=0.2))
+    log: list[tuple[int, float]] = []
+    await _call(pacer, 700600, log, STAFF)  # the overall window is full for a second
+    for _ in range(3):
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(_call(pacer, 700601, log), 0.05)
+    await asyncio.sleep(1.1)
+    start = time.monotonic()
+    await asyncio.wait_for(_call(pacer, 700601, log), 1.0)
+    assert time.monotonic() - start < 0.2

@@ -105,6 +105,24 @@ def busy_notices(fake: FakeTelegram, members: Sequence[Member]) -> int:
     )
 
 
+def outbox_pending(database_url: str) -> int:
+    """Messages still owed (staff cards wait for their group's 20 a minute)."""
+    engine = create_engine(database_url)
+    with engine.connect() as connection:
+        count = connection.execute(
+            text("SELECT count(*) FROM outboxmessage WHERE status = 'PENDING'")
+        ).scalar_one()
+    engine.dispose()
+    return int(count)
+
+
+async def drained(database_url: str, timeout: float = 400) -> float:
+    """Wait until the outbox is empty; how long it took."""
+    began = time.monotonic()
+    await until(lambda: outbox_pending(database_url) == 0, timeout)
+    return time.monotonic() - began
+
+
 def unhandled_updates(database_url: str) -> int:
     engine = create_engine(database_url)
     with engine.connect() as connection:
@@ -183,6 +201,7 @@ async def kill9(database: str, count: int, cluster: Cluster | None) -> Outcome:
             numbers = told_numbers(fake, member)
             member.case_number = numbers[0] if numbers else None
         await asyncio.sleep(3)  # what a replay would send twice arrives now, if at all
+        cards_took = await drained(database_url)  # every card, at 20 a minute per group
         repeated_replies = sum(len(told_numbers(fake, m)) - 1 for m in members if m.case_number)
         cards = cards_per_case(fake)
         repeated_cards = sum(n - 1 for n in cards.values())
@@ -199,7 +218,8 @@ async def kill9(database: str, count: int, cluster: Cluster | None) -> Outcome:
             f"{'yes' if everyone else 'NO'}, {recovered:.1f} s after the presses",
             line,
             f"messages that arrived twice: {repeated_replies} member replies, "
-            f"{repeated_cards} staff cards (of {len(cards)} sent)",
+            f"{repeated_cards} staff cards (of {len(cards)} sent; the last "
+            f"{cards_took:.0f} s after the members were told, at 20 a minute per group)",
             *(f"an untold member's last message: {m.get('text', '')[:120]!r}" for m in last),
         ],
     )
@@ -218,7 +238,7 @@ async def storm(
         began = time.monotonic()
         await asyncio.gather(*(Driver(fake, m, (0.3, 1.5)).run(300) for m in members))
         elapsed = time.monotonic() - began
-        await asyncio.sleep(5)  # cards still on their way
+        cards_took = await drained(database_url)  # cards wait for 20 a minute per group
         cards = cards_per_case(fake)
         ok, line = case_figures(database_url, members)
         replies_twice = sum(len(told_numbers(fake, m)) > 1 for m in members)
@@ -239,7 +259,7 @@ async def storm(
             f"{percentile(latencies, 0.95):.2f} s, p99 {percentile(latencies, 0.99):.2f} s",
             f"member replies twice: {replies_twice}; error apologies: {sorry}",
             f"staff cards: {len(cards)} sent, {sum(n > 1 for n in cards.values())} twice, "
-            f"{missing_cards} missing",
+            f"{missing_cards} missing (the last {cards_took:.0f} s after the members finished)",
         ],
     )
 
@@ -333,6 +353,7 @@ async def database_away(
         unhandled = unhandled_updates(database_url)
         busy = busy_notices(fake, members)
         sorry = apologies(fake, members)
+        stalls = sorted({m.error or "" for m in members if m.error})[:3]
     return Outcome(
         f"database away {seconds:.0f} s while {count} members file ({database})",
         ok and alive and unhandled == 0,
@@ -342,6 +363,7 @@ async def database_away(
             line + f"; all done {recovered:.0f} s after the database came back",
             f"bot still running without a restart: {'yes' if alive else 'NO'}; updates stored "
             f"and not handled: {unhandled}",
+            *(f"a member stalled: {stall[:150]}" for stall in stalls),
         ],
     )
 

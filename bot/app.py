@@ -19,7 +19,14 @@ from bot import texts
 from bot.applications import Applications
 from bot.casework import Casework
 from bot.delivery import Delivery
-from bot.inbox import BusyNotice, Inbox, StoringQueue, default_instance_name
+from bot.inbox import (
+    BUSY_KEY,
+    INBOX_KEY,
+    BusyNotice,
+    Inbox,
+    StoringQueue,
+    default_instance_name,
+)
 from bot.looplag import LoopLag
 from bot.outbox import Postman
 from bot.pacing import BACKGROUND, Limits, Pacer
@@ -42,7 +49,6 @@ log = logging.getLogger(__name__)
 App = Application[Any, Any, Any, Any, Any, Any]
 SWEEP_SECONDS = 3600
 INBOX_SECONDS = 30
-INBOX_KEY = "inbox"
 LAG_KEY = "loop_lag"
 # The updates the handlers use (polling and the webhook ask Telegram for these only): messages
 # and button presses. Edited messages are not new questions.
@@ -83,6 +89,7 @@ def build_application(
     queue = app.update_queue
     if isinstance(queue, StoringQueue):
         queue.unstored = BusyNotice(app.bot, texts.DATABASE_BUSY)
+        app.bot_data[BUSY_KEY] = queue.unstored
         inbox.requeue = queue.put_stored
     router = router or build_router()
     application_forms = load_forms(duties=[duty.id for duty in router.catalogue])

@@ -34,11 +34,15 @@ from typing import Any
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import SQLAlchemyError
 from telegram import Bot, Update
+from telegram.error import NetworkError
 
 from bot.processing import order_key
 from storage import inbox
 
 log = logging.getLogger(__name__)
+# Where the application keeps its inbox, and the notice for members while the database is away.
+INBOX_KEY = "inbox"
+BUSY_KEY = "busy_notice"
 
 
 def default_instance_name(data_dir: str) -> str:
@@ -58,6 +62,7 @@ class Inbox:
         self.engine = engine
         self.instance = instance
         self._queued: set[int] = set()  # stored and waiting on this instance's queue
+        self._again: set[int] = set()  # failed on the database: not to be marked handled
         # Puts an update back at the end of the queue (set by the application).
         self.requeue: Callable[[Update], Awaitable[None]] | None = None
 
@@ -74,6 +79,11 @@ class Inbox:
         self._queued.add(update_id)
         return True
 
+    def again_later(self, update: Update) -> None:
+        """Its handling failed on the database: not marked handled; the inbox job (or the next
+        start) handles it again once the database is back."""
+        self._again.add(update.update_id)
+
     async def take(self, update: object) -> bool:
         """Claim it when its turn comes: False if it was handled, another instance has it, or
         it went back to the queue to wait for an earlier update of its chat."""
@@ -83,7 +93,13 @@ class Inbox:
         give_up = loop.time() + self.WAIT_LIMIT
         first = True
         while True:
-            claim = inbox.claim(self.engine, update.update_id, self.instance)
+            try:
+                claim = inbox.claim(self.engine, update.update_id, self.instance)
+            except SQLAlchemyError:
+                # The database is away: it stays stored; the inbox job takes it up again.
+                self._queued.discard(update.update_id)
+                log.warning("update %s waits for the database", update.update_id)
+                return False
             if claim is inbox.Claim.TAKEN:
                 return True
             if claim is inbox.Claim.GONE:
@@ -104,9 +120,16 @@ class Inbox:
         return False
 
     def finished(self, update: object) -> None:
-        if isinstance(update, Update):
+        if not isinstance(update, Update):
+            return
+        self._queued.discard(update.update_id)  # handled, or to be taken up again later
+        if update.update_id in self._again:
+            self._again.discard(update.update_id)
+            return
+        try:
             inbox.done(self.engine, update.update_id)
-            self._queued.discard(update.update_id)
+        except SQLAlchemyError:  # handled, but not marked: it is handled again (safe)
+            log.warning("update %s handled; the database could not record it", update.update_id)
 
     def set_aside(self, update: Update) -> None:
         """Not handled by this run (it is stopping): the next start finds it stored."""
@@ -121,6 +144,10 @@ class Inbox:
             self._queued.add(row.update_id)
             found.append(Update.de_json(row.payload, bot))
         return found
+
+
+class DatabaseAway(NetworkError):
+    """An update could not be stored: it is not acknowledged, and Telegram sends it again."""
 
 
 class StoringQueue(asyncio.Queue[Any]):
@@ -152,13 +179,15 @@ class StoringQueue(asyncio.Queue[Any]):
         if isinstance(item, Update):
             try:
                 kept = self.inbox.keep(item)
-            except SQLAlchemyError:
+            except SQLAlchemyError as error:
                 log.warning("update %s not stored: the database is unavailable", item.update_id)
                 if self.unstored is not None:
                     with contextlib.suppress(Exception):
                         await self.unstored(item)
                 await asyncio.sleep(self.retry_pause)  # not a tight loop against Telegram
-                raise
+                # A TelegramError, so that python-telegram-bot's polling loop tries again
+                # (with growing pauses) instead of ending; a webhook answers 500.
+                raise DatabaseAway("the database is unavailable") from error
             if not kept:
                 return
         await super().put(item)

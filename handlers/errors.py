@@ -5,11 +5,13 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
+from sqlalchemy.exc import SQLAlchemyError
 from telegram import Update
 from telegram.error import TelegramError
 from telegram.ext import Application
 
 from bot import texts
+from bot.inbox import BUSY_KEY, INBOX_KEY
 from bot.pacing import MEMBER
 from bot.replies import inline_keyboard
 from bot.services import Context, services
@@ -42,6 +44,20 @@ async def on_error(update: object, context: Context) -> None:
         svc.delivery.wake()
         log.warning("a reply went to the outbox after Telegram refused it for now")
         return
+    if isinstance(error, SQLAlchemyError) and isinstance(update, Update):
+        # The database is away: the update stays stored and is handled again when it is back
+        # (bot.inbox); the member is told once a minute that it will be answered.
+        inbox = context.bot_data.get(INBOX_KEY)
+        if inbox is not None:
+            inbox.again_later(update)
+            log.warning("update %s waits for the database", update.update_id)
+            notice = context.bot_data.get(BUSY_KEY)
+            if notice is not None:
+                try:
+                    await notice(update)
+                except TelegramError:
+                    log.warning("could not tell the member to wait")
+            return
     update_id = update.update_id if isinstance(update, Update) else None
     # The type and place only: an exception's message may quote what the member wrote.
     where = ""

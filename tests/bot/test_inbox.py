@@ -9,10 +9,11 @@ from typing import Any
 from sqlalchemy.exc import OperationalError
 from sqlmodel import Session, col, select
 from telegram import Update
+from telegram.error import TelegramError
 
 from bot.app import INBOX_KEY
 from bot.fake import FakeTelegram, FakeUser
-from bot.inbox import Inbox, StoringQueue
+from bot.inbox import DatabaseAway, Inbox, StoringQueue
 from knowledge.router import Router
 from storage import inbox
 from storage.db import make_engine
@@ -157,8 +158,8 @@ async def test_while_the_database_is_away_nothing_is_acknowledged_and_the_member
     update = Update.de_json(fake.user_message(MEMBERS[2], text="你好", enqueue=False), None)
     try:
         await queue.put(update)
-    except OperationalError:
-        pass
+    except DatabaseAway as away:  # a TelegramError: the polling loop tries again, not ends
+        assert isinstance(away, TelegramError) and isinstance(away.__cause__, OperationalError)
     else:
         raise AssertionError("the updater must see the failure, so as not to acknowledge")
     assert queue.empty() and told == [update.update_id]

@@ -105,15 +105,17 @@ def busy_notices(fake: FakeTelegram, members: Sequence[Member]) -> int:
     )
 
 
-def outbox_pending(database_url: str) -> int:
-    """Messages still owed (staff cards wait for their group's 20 a minute)."""
+def count(database_url: str, query: str) -> int:
     engine = create_engine(database_url)
     with engine.connect() as connection:
-        count = connection.execute(
-            text("SELECT count(*) FROM outboxmessage WHERE status = 'PENDING'")
-        ).scalar_one()
+        found = connection.execute(text(query)).scalar_one()
     engine.dispose()
-    return int(count)
+    return int(found)
+
+
+def outbox_pending(database_url: str) -> int:
+    """Messages still owed (staff cards wait for their group's 20 a minute)."""
+    return count(database_url, "SELECT count(*) FROM outboxmessage WHERE status = 'PENDING'")
 
 
 async def drained(database_url: str, timeout: float = 400) -> float:
@@ -124,13 +126,7 @@ async def drained(database_url: str, timeout: float = 400) -> float:
 
 
 def unhandled_updates(database_url: str) -> int:
-    engine = create_engine(database_url)
-    with engine.connect() as connection:
-        count = connection.execute(
-            text("SELECT count(*) FROM inboxupdate WHERE handled_at IS NULL")
-        ).scalar_one()
-    engine.dispose()
-    return int(count)
+    return count(database_url, "SELECT count(*) FROM inboxupdate WHERE handled_at IS NULL")
 
 
 async def until(condition: Callable[[], bool], timeout: float) -> bool:

@@ -11,9 +11,10 @@ import httpx
 import pytest
 from sqlmodel import Session, col, create_engine, select
 
-from bot.fake import FakeTelegram, FakeTelegramServer, WebhookPusher
+from benchmarks.load import fake_telegram
+from bot.fake import FakeTelegram, WebhookPusher
 from storage.models import InboxUpdate
-from tests.botprocess import STAFF_CHATS, TOKEN, BotProcess
+from tests.botprocess import BotProcess
 from tests.pgserver import free_port
 from tests.scripted import Driver, Member, check_cases
 
@@ -23,15 +24,8 @@ HOOK = "https://bot.example.org/telegram-hook"
 
 @pytest.fixture
 def fake_server() -> Iterator[tuple[FakeTelegram, str]]:
-    fake = FakeTelegram(token=TOKEN)
-    for chat in STAFF_CHATS.values():
-        fake.register_chat(chat, type="supergroup", title=f"工作群{chat}")
-    server = FakeTelegramServer(fake)
-    base_url = server.start()
-    try:
-        yield fake, base_url
-    finally:
-        server.stop()
+    with fake_telegram(flood_limits=False) as served:
+        yield served
 
 
 def _webhook(work: Path, base_url: str, database_url: str, name: str) -> BotProcess:

@@ -198,9 +198,12 @@ async def _inbox_job(context: ContextTypes.DEFAULT_TYPE) -> None:
 
 
 async def _stop_delivery(app: App) -> None:
-    """post_stop: sends waiting on a rate limit are given back, so the bot stops at once."""
+    """post_stop: sends waiting on a rate limit are given back, so the bot stops at once; what
+    was handled while the database could not record it is recorded if it can be."""
     svc: Services = app.bot_data[SERVICES_KEY]
     await svc.delivery.stop()
+    if (inbox := app.bot_data.get(INBOX_KEY)) is not None:
+        inbox.mark_unmarked()  # the database may be back by now
     if (lag := app.bot_data.get(LAG_KEY)) is not None:
         await lag.stop()
 

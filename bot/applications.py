@@ -948,6 +948,18 @@ class Applications:
         it is no answer to a question it never saw."""
         return draft.asked_at is not None and sent_at < draft.asked_at - STALE_SLACK
 
+    @staticmethod
+    def taken_already(draft: Draft, update_id: int, sent_at: datetime | None) -> bool:
+        """The update whose text the draft took last, or an earlier one, handled again (after a
+        crash its effects were stored and its mark as handled was not). Telegram numbers
+        updates in order, but starts afresh at random after a quiet week: a text sent after
+        the current question went out is new whatever its number."""
+        return (
+            draft.last_update_id is not None
+            and update_id <= draft.last_update_id
+            and (sent_at is None or draft.asked_at is None or sent_at <= draft.asked_at)
+        )
+
     def sent_earlier(self, draft: Draft, text: str) -> Reply | None:
         """A text sent before the current question: set aside. Nothing is said when it repeats
         an answer already given (the usual case); otherwise the member hears why, and the

@@ -16,9 +16,11 @@ whichever instance received them (storage.inbox). An update whose chat has an ea
 still under way elsewhere waits for it briefly, then goes back to the end of the queue.
 
 The mark follows the replies rather than sharing the handler's transaction: a crash between
-the two then means the update is handled again at start-up, which is safe (a repeated text is
-set aside by the form, a repeated 提交 finds its case filed and answers with its number), while
-the other order would lose the member's reply.
+the two then means the update is handled again at start-up, which is safe (a form knows the
+last update it took and asks its question again instead of taking the text twice, a repeated
+提交 finds its case filed and answers with its number), while the other order would lose the
+member's reply. When only the mark fails (the database went away meanwhile), this process
+remembers the update as handled and records it once the database is back.
 """
 
 from __future__ import annotations
@@ -63,6 +65,9 @@ class Inbox:
         self.instance = instance
         self._queued: set[int] = set()  # stored and waiting on this instance's queue
         self._again: set[int] = set()  # failed on the database: not to be marked handled
+        # Handled here, replies sent, but the database could not record it: marked when it is
+        # back, never handled again by this process.
+        self._unmarked: set[int] = set()
         # Puts an update back at the end of the queue (set by the application).
         self.requeue: Callable[[Update], Awaitable[None]] | None = None
 
@@ -74,7 +79,12 @@ class Inbox:
             self._queued.add(update_id)
             return True
         known = inbox.state(self.engine, update_id)
-        if known is None or known.handled_at is not None or update_id in self._queued:
+        if (
+            known is None
+            or known.handled_at is not None
+            or update_id in self._queued
+            or update_id in self._unmarked
+        ):
             return False  # handled already, or waiting here already
         self._queued.add(update_id)
         return True
@@ -95,6 +105,11 @@ class Inbox:
         while True:
             try:
                 claim = inbox.claim(self.engine, update.update_id, self.instance)
+                blocker = (
+                    inbox.blocker(self.engine, update.update_id)
+                    if claim is inbox.Claim.WAIT and (first or self._unmarked)
+                    else None
+                )
             except SQLAlchemyError:
                 # The database is away: it stays stored; the inbox job takes it up again.
                 self._queued.discard(update.update_id)
@@ -106,7 +121,11 @@ class Inbox:
                 self._queued.discard(update.update_id)
                 log.info("update %s is handled elsewhere", update.update_id)
                 return False
-            if first and inbox.blocker(self.engine, update.update_id) in self._queued:
+            if blocker in self._unmarked:
+                self.mark_unmarked()  # handled here already: its mark was all that was missing
+                if blocker not in self._unmarked:
+                    continue
+            if first and blocker in self._queued:
                 break  # the earlier one waits on this queue, behind this one: let it go first
             first = False
             if loop.time() >= give_up:
@@ -128,8 +147,18 @@ class Inbox:
             return
         try:
             inbox.done(self.engine, update.update_id)
-        except SQLAlchemyError:  # handled, but not marked: it is handled again (safe)
+        except SQLAlchemyError:  # handled, but not marked: marked once the database is back
+            self._unmarked.add(update.update_id)
             log.warning("update %s handled; the database could not record it", update.update_id)
+
+    def mark_unmarked(self) -> None:
+        """Record what was handled while the database could not take the mark."""
+        for update_id in sorted(self._unmarked):
+            try:
+                inbox.done(self.engine, update_id)
+            except SQLAlchemyError:
+                return  # still away: the next inbox run tries again
+            self._unmarked.discard(update_id)
 
     def set_aside(self, update: Update) -> None:
         """Not handled by this run (it is stopping): the next start finds it stored."""
@@ -137,9 +166,10 @@ class Inbox:
 
     def left_behind(self, bot: Bot) -> list[Update]:
         """Stored, not handled, and not waiting here: after a crash, or another instance's."""
+        self.mark_unmarked()
         found = []
         for row in inbox.unhandled(self.engine, self.instance):
-            if row.update_id in self._queued:
+            if row.update_id in self._queued or row.update_id in self._unmarked:
                 continue
             self._queued.add(row.update_id)
             found.append(Update.de_json(row.payload, bot))

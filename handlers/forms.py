@@ -60,13 +60,21 @@ def on_text(
     member: Member,
     user: User,
     sent_at: datetime | None = None,
+    update_id: int | None = None,
 ) -> Reply | None:
     """A text while a draft is under way. Nothing typed is lost: the words of a button press
     it; 转人工 offers a person; a question is answered and the field asked again; words that
     may be either the answer or a question are asked about; the same words as the last answer
     are asked about; the rest is the answer. A text sent before the question went out is no
-    answer to it (None: nothing to say)."""
+    answer to it (None: nothing to say). A text the draft has taken already (handled again
+    after a crash) is not the next answer either: the question it led to is asked again, in
+    case the crash lost it."""
     apps = svc.applications
+    if update_id is not None:
+        if apps.taken_already(draft, update_id, sent_at):
+            return apps.current(draft)
+        draft.last_update_id = update_id
+        session.add(draft)
     if sent_at is not None and apps.sent_before_asked(draft, sent_at):
         return apps.sent_earlier(draft, text)
     idle = utcnow() - draft.updated_at

@@ -141,7 +141,10 @@ async def text(update: Update, context: Context) -> None:
         return
     user, message = found
     question = message.text or ""
-    reply = in_session(svc.engine, lambda session: _on_text(svc, session, user, message, question))
+    reply = in_session(
+        svc.engine,
+        lambda session: _on_text(svc, session, user, message, question, update.update_id),
+    )
     if reply is not None:
         await send(message, reply)
 
@@ -236,7 +239,12 @@ def _flooding(svc: Services, session: Session, member: Member) -> Reply | Litera
 
 
 def _on_text(
-    svc: Services, session: Session, user: User, message: Message, question: str
+    svc: Services,
+    session: Session,
+    user: User,
+    message: Message,
+    question: str,
+    update_id: int | None = None,
 ) -> Reply | None:
     member = touch_member(session=session, telegram_id=user.id, chat_id=message.chat_id)
     if (slowed := _flooding(svc, session, member)) is not None:
@@ -248,7 +256,7 @@ def _on_text(
     if member.awaiting_handoff:
         reply = _hand_over(svc, session, member, user, question, member.handoff_duty)
     elif isinstance(focus, Draft):
-        reply = forms.on_text(svc, session, focus, question, member, user, message.date)
+        reply = forms.on_text(svc, session, focus, question, member, user, message.date, update_id)
     elif isinstance(focus, Case) and focus.status.is_final:
         reply = Reply(texts.MEMBER_CASE_ENDED.format(number=focus.number))
     elif isinstance(focus, Case):

@@ -414,10 +414,12 @@ class Router:
             second.add(
                 longest_matches(
                     [
-                        match
+                        sounded
                         for match in self._pinyin_topics.find(pinyin)
                         # 工会开展 gonghuikaizhan does not say 工会卡 gonghuika.
-                        if match.start in syllable_ends and match.end in syllable_ends
+                        if match.start in syllable_ends
+                        and match.end in syllable_ends
+                        and (sounded := self._sounded(match, syllable_ends)) is not None
                     ]
                 ),
                 PINYIN_DISCOUNT,
@@ -465,6 +467,16 @@ class Router:
         tally.aspect_cues = self._pinyin_aspects.find(compact)
         smalltalk = self._smalltalk(self._pinyin_smalltalk.find(compact), normalized)
         return tally, smalltalk
+
+    @staticmethod
+    def _sounded(match: Match[Evidence], syllable_ends: set[int]) -> Match[Evidence] | None:
+        """A homophone of two syllables is too common to say the union is not meant: 职工方代表
+        sounds like 房贷 (fangdai) in the middle. It may still point at a duty."""
+        syllables = sum(1 for end in syllable_ends if match.start < end <= match.end)
+        if syllables > 2:
+            return match
+        kept = tuple(e for e in match.payloads if e.kind != "out_of_scope")
+        return Match(match.start, match.end, match.term, kept) if kept else None
 
     def _boundaries(self, text: str) -> set[int]:
         offsets = {0}

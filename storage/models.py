@@ -214,6 +214,9 @@ class Draft(SQLModel, table=True):
     # The words of the last typed answer: the same words again as the next answer are
     # checked with the member first.
     last_answer: str | None = None
+    # The last update (Telegram's update_id) whose text the draft has taken: handled again
+    # after a crash (its effects stored, its mark as handled lost), it is not the next answer.
+    last_update_id: int | None = Field(default=None, sa_type=BigInteger)
     return_to_review: bool = False
     consented_at: datetime | None = None
     # Separate, explicit consent to sensitive personal information (health), where asked.

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -80,6 +81,63 @@ async def test_an_update_delivered_twice_is_handled_once(tmp_path: Path, router:
         await until(lambda: fake.bot_messages(MEMBERS[1].id))
         await until(lambda: all(row.handled_at for row in _rows(app.bot_data[INBOX_KEY].engine)))
         assert len(fake.bot_messages(MEMBERS[1].id)) == 1
+
+
+async def test_an_update_handled_while_the_mark_failed_is_not_handled_again(
+    tmp_path: Path, router: Router, monkeypatch: Any
+) -> None:
+    """The database went away after the handler's effects and replies, before the mark: the
+    process remembers it as handled, marks it when the database is back, and neither the
+    inbox job nor a redelivery handles it again."""
+    failing = {"done": 1}
+    real_done = inbox.done
+
+    def flaky_done(engine: Any, update_id: int) -> None:
+        if failing["done"] > 0:
+            failing["done"] -= 1
+            raise OperationalError("UPDATE", {}, Exception("server closed the connection"))
+        real_done(engine, update_id)
+
+    monkeypatch.setattr(inbox, "done", flaky_done)
+    async with live_bot(tmp_path, router) as (app, fake):
+        box: Inbox = app.bot_data[INBOX_KEY]
+        raw = fake.user_message(MEMBERS[3], text="会员卡怎么办理", enqueue=False)
+        await app.update_queue.put(Update.de_json(raw, app.bot))
+        await until(lambda: fake.bot_messages(MEMBERS[3].id))
+        await until(lambda: failing["done"] == 0 and not box._queued)
+        assert _rows(box.engine)[0].handled_at is None  # not recorded yet
+        assert box.left_behind(app.bot) == []  # the job marks it instead of handling it
+        assert _rows(box.engine)[0].handled_at is not None
+        await app.update_queue.put(Update.de_json(raw, app.bot))  # Telegram, again
+        nxt = fake.user_message(MEMBERS[3], text="你好", enqueue=False)
+        await app.update_queue.put(Update.de_json(nxt, app.bot))
+        await until(lambda: len(fake.bot_messages(MEMBERS[3].id)) >= 2)
+        await until(lambda: all(row.handled_at for row in _rows(box.engine)))
+        assert len(fake.bot_messages(MEMBERS[3].id)) == 2
+
+
+async def test_an_unmarked_update_does_not_hold_up_the_members_next_one(
+    tmp_path: Path, router: Router, monkeypatch: Any
+) -> None:
+    engine = make_engine(harness_settings(tmp_path).database_url)
+    box = Inbox(engine, "a")
+    fake = FakeTelegram(token=TOKEN)
+    one = Update.de_json(fake.user_message(MEMBERS[4], text="一", enqueue=False), None)
+    two = Update.de_json(fake.user_message(MEMBERS[4], text="二", enqueue=False), None)
+    assert box.keep(one) and box.keep(two)
+    assert await box.take(one)
+
+    def away(engine: Any, update_id: int) -> None:
+        raise OperationalError("UPDATE", {}, Exception("server closed the connection"))
+
+    with monkeypatch.context() as patch:
+        patch.setattr(inbox, "done", away)
+        box.finished(one)  # handled; the mark failed
+    assert _rows(engine)[0].handled_at is None
+    started = asyncio.get_running_loop().time()
+    assert await box.take(two)  # marks the first on the way instead of waiting for it
+    assert asyncio.get_running_loop().time() - started < 1
+    assert _rows(engine)[0].handled_at is not None
 
 
 async def test_another_instance_leaves_a_live_claim_and_takes_a_dead_ones(

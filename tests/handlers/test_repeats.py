@@ -84,3 +84,44 @@ async def test_the_same_words_as_the_last_answer_are_asked_about(harness: Harnes
     draft = _draft(harness)
     assert draft is not None and draft.answers["grassroots_union"] == "河东测试机械厂"
     assert kept is not None
+
+
+async def test_an_answer_handled_again_after_a_crash_is_not_the_next_answer(
+    harness: Harness,
+) -> None:
+    """Its effects were stored and its mark as handled was lost (a crash, or the database
+    gone right after): the phone handled again is not the 工作单位, and the question it led to
+    is asked again in case the crash lost it."""
+    await _at_phone(harness)
+    update = harness.fake.user_message(harness.member, text=PHONE, enqueue=False)
+    await harness.process(update)
+    asked = harness.last(harness.member.id)
+    assert "工作单位" in asked["text"]
+    sent = len(harness.fake.bot_messages(harness.member.id))
+    await harness.process(update)  # the same update, handled again
+    again = harness.fake.bot_messages(harness.member.id)[sent:]
+    assert len(again) == 1 and again[0]["text"] == asked["text"]
+    draft = _draft(harness)
+    assert draft is not None and draft.current_field == "unit" and "unit" not in draft.answers
+    # The member's next message is the answer, as usual.
+    await harness.say("河东测试机械厂")
+    draft = _draft(harness)
+    assert draft is not None and draft.answers["unit"] == "河东测试机械厂"
+
+
+async def test_a_lower_update_number_after_a_quiet_week_is_still_an_answer(
+    harness: Harness,
+) -> None:
+    """Telegram numbers updates afresh, at random, after a week without any: a text sent
+    after the question went out is new whatever its number."""
+    draft = await _at_phone(harness)
+    with Session(harness.engine) as session:
+        stored = session.get(Draft, draft.id)
+        assert stored is not None
+        stored.last_update_id = 10**12  # far above what the fake will number
+        stored.asked_at = utcnow() - timedelta(seconds=30)
+        session.add(stored)
+        session.commit()
+    await harness.say(PHONE)
+    after = _draft(harness)
+    assert after is not None and str(after.answers["phone"]).endswith(PHONE)

@@ -336,3 +336,24 @@ def test_the_bigram_prefilter_finds_what_scoring_every_term_finds(router: Router
     with patch.object(Router, "_sharing_a_bigram", lambda self, text: None):
         everything = [router.route(q).to_json() for q in questions]
     assert filtered == everything
+
+
+def test_a_two_syllable_homophone_does_not_make_a_question_another_bodys(router: Router) -> None:
+    """职工方代表 sounds like 房贷 (fangdai) in its middle: the member asks about collective
+    wage bargaining, not a mortgage."""
+    route = router.route("工会主席让我当职工方代表 协商一般分几步 签完协议以后还要干嘛")
+    assert route.kind is RouteKind.DUTY and route.duty == "2.1"
+    assert route.aspect is Aspect.PROCESS
+
+
+@pytest.mark.parametrize(
+    ("question", "aspect"),
+    [
+        # 表 inside 表彰 or 代表 is no form to fill in.
+        ("今年啥时候表彰劳模", Aspect.PROCESS),
+        ("职代会啥时候选职工代表", Aspect.PROCESS),
+        ("劳模推荐要填哪个表", Aspect.MATERIALS),
+    ],
+)
+def test_one_character_cues_only_as_words(router: Router, question: str, aspect: Aspect) -> None:
+    assert router.route(question).aspect is aspect

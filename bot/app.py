@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 from collections.abc import Awaitable, Callable
@@ -40,7 +41,7 @@ from knowledge.faq import load_faq
 from knowledge.forms import load_forms
 from knowledge.router import Router, build_router
 from storage.cases import enqueue, purge_closed_cases
-from storage.db import make_engine, session_scope
+from storage.db import DatabaseThreads, make_engine, session_scope
 from storage.inbox import first_to_run, forget_handled, forget_runs
 from storage.models import Attachment, utcnow
 
@@ -70,7 +71,10 @@ def build_application(
         group_per_minute=settings.group_messages_per_minute,
     )
     engine = engine or make_engine(settings.database_url)
-    inbox = Inbox(engine, settings.instance_name or default_instance_name(str(settings.data_dir)))
+    db = DatabaseThreads(engine)
+    inbox = Inbox(
+        engine, settings.instance_name or default_instance_name(str(settings.data_dir)), db
+    )
     processor = PerChatOrder(claims=inbox)
     builder = (
         ApplicationBuilder()
@@ -82,6 +86,7 @@ def build_application(
         .update_queue(StoringQueue(inbox))
         .post_init(startup)
         .post_stop(_stop_delivery)
+        .post_shutdown(_close_database)
     )
     if request is not None:
         builder = builder.request(request).get_updates_request(get_updates_request or request)
@@ -105,6 +110,7 @@ def build_application(
         fallback_chat=settings.staff_chat_general,
         admin_ids=settings.admin_ids,
         render_card=casework.render_card,
+        db=db,
     )
     delivery = Delivery(postman, poll_seconds=settings.delivery_poll_seconds)
     processor.after = _after(delivery)
@@ -114,6 +120,7 @@ def build_application(
         catalogue=router.catalogue,
         router=router,
         engine=engine,
+        db=db,
         postman=postman,
         delivery=delivery,
         applications=Applications(application_forms, router.catalogue, casework),
@@ -181,7 +188,7 @@ async def handle_now(app: App, update: Update) -> None:
 async def _queue_left_behind(app: App) -> int:
     inbox: Inbox = app.bot_data[INBOX_KEY]
     queue = app.update_queue
-    left = inbox.left_behind(app.bot)
+    left = await inbox.left_behind(app.bot)
     for update in left:
         if isinstance(queue, StoringQueue):
             await queue.put_stored(update)
@@ -203,9 +210,15 @@ async def _stop_delivery(app: App) -> None:
     svc: Services = app.bot_data[SERVICES_KEY]
     await svc.delivery.stop()
     if (inbox := app.bot_data.get(INBOX_KEY)) is not None:
-        inbox.mark_unmarked()  # the database may be back by now
+        await inbox.mark_unmarked()  # the database may be back by now
     if (lag := app.bot_data.get(LAG_KEY)) is not None:
         await lag.stop()
+
+
+async def _close_database(app: App) -> None:
+    """post_shutdown: the database threads finish what they have and end."""
+    svc: Services = app.bot_data[SERVICES_KEY]
+    await asyncio.to_thread(svc.db.close)
 
 
 def _our_turn(context: ContextTypes.DEFAULT_TYPE, job: str, period_format: str) -> bool:

@@ -51,26 +51,27 @@ class Delivery:
         while not self._stopping:
             self._wake.clear()
             try:
-                self._start_sends(bot)
+                await self._start_sends(bot)
             except Exception:  # the database is away: try again at the next wake
                 log.exception("the outbox could not be read")
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), self.poll_seconds)
 
-    def _start_sends(self, bot: ExtBot[Any]) -> None:
+    async def _start_sends(self, bot: ExtBot[Any]) -> None:
         room = self.max_in_flight - len(self._sending)
         if room <= 0:
             return
-        for message_id, chat_id in self.postman.due_heads(busy=self._sending):
-            if room <= 0:
-                break
-            message = self.postman.claim(message_id)
-            if message is None:
-                continue  # another process has it, or it is no longer due
-            task = asyncio.create_task(self._send(bot, message), name=f"deliver {message_id}")
-            self._sending[chat_id] = task
-            task.add_done_callback(functools.partial(self._finished, chat_id))
-            room -= 1
+        # Read and leased in a database thread; the chats busy now are the ones left out.
+        claimed = await self.postman.call(
+            self.postman.claim_due, busy=frozenset(self._sending), room=room
+        )
+        for message in claimed:
+            if self._stopping or message.chat_id in self._sending:
+                self.postman.release(message)  # stopping, or that chat began one meanwhile
+                continue
+            task = asyncio.create_task(self._send(bot, message), name=f"deliver {message.id}")
+            self._sending[message.chat_id] = task
+            task.add_done_callback(functools.partial(self._finished, message.chat_id))
 
     def _finished(self, chat_id: int, _task: asyncio.Task[None]) -> None:
         self._sending.pop(chat_id, None)

@@ -40,6 +40,8 @@ from telegram.error import NetworkError
 
 from bot.processing import order_key
 from storage import inbox
+from storage.db import DatabaseThreads
+from storage.models import InboxUpdate
 
 log = logging.getLogger(__name__)
 # Where the application keeps its inbox, and the notice for members while the database is away.
@@ -60,9 +62,11 @@ class Inbox:
     WAIT_STEP = 0.02
     WAIT_LIMIT = 10.0
 
-    def __init__(self, engine: Engine, instance: str) -> None:
+    def __init__(self, engine: Engine, instance: str, db: DatabaseThreads | None = None) -> None:
         self.engine = engine
         self.instance = instance
+        # Every read and write of the inbox runs in a database thread, off the event loop.
+        self.db = db or DatabaseThreads(engine)
         self._queued: set[int] = set()  # stored and waiting on this instance's queue
         self._again: set[int] = set()  # failed on the database: not to be marked handled
         # Handled here, replies sent, but the database could not record it: marked when it is
@@ -71,23 +75,29 @@ class Inbox:
         # Puts an update back at the end of the queue (set by the application).
         self.requeue: Callable[[Update], Awaitable[None]] | None = None
 
-    def keep(self, update: Update) -> bool:
+    async def keep(self, update: Update) -> bool:
         """Store an arriving update; whether this instance should queue it."""
         update_id = update.update_id
+        if update_id in self._queued or update_id in self._unmarked:
+            return False  # waiting here already, or handled here
+        self._queued.add(update_id)  # taken before the wait: a second delivery finds it here
         payload, key = update.to_dict(), order_key(update)
-        if inbox.store(self.engine, update_id, payload, key, instance=self.instance):
-            self._queued.add(update_id)
-            return True
-        known = inbox.state(self.engine, update_id)
-        if (
-            known is None
-            or known.handled_at is not None
-            or update_id in self._queued
-            or update_id in self._unmarked
-        ):
-            return False  # handled already, or waiting here already
-        self._queued.add(update_id)
+        try:
+            fresh, known = await self.db.call(self._store, update_id, payload, key)
+        except BaseException:
+            self._queued.discard(update_id)
+            raise
+        if not fresh and (known is None or known.handled_at is not None):
+            self._queued.discard(update_id)
+            return False  # handled already
         return True
+
+    def _store(
+        self, update_id: int, payload: dict[str, Any], key: int | None
+    ) -> tuple[bool, InboxUpdate | None]:
+        if inbox.store(self.engine, update_id, payload, key, instance=self.instance):
+            return True, None
+        return False, inbox.state(self.engine, update_id)
 
     def again_later(self, update: Update) -> None:
         """Its handling failed on the database: not marked handled; the inbox job (or the next
@@ -104,11 +114,8 @@ class Inbox:
         first = True
         while True:
             try:
-                claim = inbox.claim(self.engine, update.update_id, self.instance)
-                blocker = (
-                    inbox.blocker(self.engine, update.update_id)
-                    if claim is inbox.Claim.WAIT and (first or self._unmarked)
-                    else None
+                claim, blocker = await self.db.call(
+                    self._claim, update.update_id, first or bool(self._unmarked)
                 )
             except SQLAlchemyError:
                 # The database is away: it stays stored; the inbox job takes it up again.
@@ -122,7 +129,8 @@ class Inbox:
                 log.info("update %s is handled elsewhere", update.update_id)
                 return False
             if blocker in self._unmarked:
-                self.mark_unmarked()  # handled here already: its mark was all that was missing
+                # Handled here already: its mark was all that was missing.
+                await self.mark_unmarked()
                 if blocker not in self._unmarked:
                     continue
             if first and blocker in self._queued:
@@ -138,7 +146,13 @@ class Inbox:
             self._queued.discard(update.update_id)  # the inbox job finds it again
         return False
 
-    def finished(self, update: object) -> None:
+    def _claim(self, update_id: int, with_blocker: bool) -> tuple[inbox.Claim, int | None]:
+        claim = inbox.claim(self.engine, update_id, self.instance)
+        if claim is inbox.Claim.WAIT and with_blocker:
+            return claim, inbox.blocker(self.engine, update_id)
+        return claim, None
+
+    async def finished(self, update: object) -> None:
         if not isinstance(update, Update):
             return
         self._queued.discard(update.update_id)  # handled, or to be taken up again later
@@ -146,16 +160,16 @@ class Inbox:
             self._again.discard(update.update_id)
             return
         try:
-            inbox.done(self.engine, update.update_id)
+            await self.db.call(inbox.done, self.engine, update.update_id)
         except SQLAlchemyError:  # handled, but not marked: marked once the database is back
             self._unmarked.add(update.update_id)
             log.warning("update %s handled; the database could not record it", update.update_id)
 
-    def mark_unmarked(self) -> None:
+    async def mark_unmarked(self) -> None:
         """Record what was handled while the database could not take the mark."""
         for update_id in sorted(self._unmarked):
             try:
-                inbox.done(self.engine, update_id)
+                await self.db.call(inbox.done, self.engine, update_id)
             except SQLAlchemyError:
                 return  # still away: the next inbox run tries again
             self._unmarked.discard(update_id)
@@ -164,11 +178,11 @@ class Inbox:
         """Not handled by this run (it is stopping): the next start finds it stored."""
         self._queued.discard(update.update_id)
 
-    def left_behind(self, bot: Bot) -> list[Update]:
+    async def left_behind(self, bot: Bot) -> list[Update]:
         """Stored, not handled, and not waiting here: after a crash, or another instance's."""
-        self.mark_unmarked()
+        await self.mark_unmarked()
         found = []
-        for row in inbox.unhandled(self.engine, self.instance):
+        for row in await self.db.call(inbox.unhandled, self.engine, self.instance):
             if row.update_id in self._queued or row.update_id in self._unmarked:
                 continue
             self._queued.add(row.update_id)
@@ -208,7 +222,7 @@ class StoringQueue(asyncio.Queue[Any]):
             self._set_aside_waiting()
         if isinstance(item, Update):
             try:
-                kept = self.inbox.keep(item)
+                kept = await self.inbox.keep(item)
             except SQLAlchemyError as error:
                 log.warning("update %s not stored: the database is unavailable", item.update_id)
                 if self.unstored is not None:

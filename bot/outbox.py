@@ -15,7 +15,7 @@ import html
 import logging
 from collections.abc import Callable, Container
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import update
 from sqlalchemy.engine import Engine
@@ -28,11 +28,12 @@ from telegram.ext import ExtBot
 from bot import texts
 from bot.replies import Reply, inline_keyboard
 from storage.cases import enqueue, link_message, record_event
-from storage.db import session_scope
+from storage.db import DatabaseThreads, session_scope
 from storage.models import Actor, Case, Member, OutboxMessage, OutboxStatus, utcnow
 from storage.staff import staff_member
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 LEASE = timedelta(minutes=2)
 MAX_BACKOFF = timedelta(hours=1)
@@ -54,8 +55,12 @@ class Postman:
         fallback_chat: int | None = None,
         admin_ids: tuple[int, ...] = (),
         render_card: CardRenderer | None = None,
+        db: DatabaseThreads | None = None,
     ) -> None:
         self.engine = engine
+        # Where the row reads and writes run: a database thread, off the event loop (None: in
+        # line, for scripts that have no loop of their own to keep free).
+        self.db = db
         self.render_card = render_card
         self.retry = timedelta(seconds=retry_seconds)
         # Where a staff chat's messages go when that chat refuses them (the bot was removed,
@@ -107,6 +112,22 @@ class Postman:
             if message_id is not None and chat_id not in busy and chat_id not in heads:
                 heads[chat_id] = message_id
         return [(message_id, chat_id) for chat_id, message_id in heads.items()]
+
+    async def call(self, function: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+        """A row read or write, in a database thread where there is one."""
+        if self.db is None:
+            return function(*args, **kwargs)
+        return await self.db.call(function, *args, **kwargs)
+
+    def claim_due(self, *, busy: Container[int], room: int) -> list[OutboxMessage]:
+        """Lease the first due row of up to `room` chats not in `busy`, most urgent first."""
+        claimed: list[OutboxMessage] = []
+        for message_id, _chat_id in self.due_heads(busy=busy):
+            if len(claimed) >= room:
+                break
+            if (message := self.claim(message_id)) is not None:
+                claimed.append(message)
+        return claimed
 
     def claim(self, message_id: int) -> OutboxMessage | None:
         """Lease this row, if it is still due and nobody else has it."""
@@ -197,25 +218,27 @@ class Postman:
                 )
                 message_id = posted.message_id
         except _Superseded:
-            self._done(message, None)
+            await self.call(self._done, message, None)
             return 0
         except RetryAfter as error:
-            self._retry(message, error, timedelta(seconds=_seconds(error.retry_after)))
+            await self.call(
+                self._retry, message, error, timedelta(seconds=_seconds(error.retry_after))
+            )
             return 0
         except Forbidden as error:
-            self._fail(message, error, blocked=True)
+            await self.call(self._fail, message, error, blocked=True)
             return 0
         except BadRequest as error:
-            self._fail(message, error, blocked=False)
+            await self.call(self._fail, message, error, blocked=False)
             return 0
         except TelegramError as error:  # network errors, timeouts, 5xx
-            self._retry(message, error, self._backoff(message))
+            await self.call(self._retry, message, error, self._backoff(message))
             return 0
         except Exception as error:  # a bug or a database error: this message waits, not all
             log.exception("outbox %s could not be sent", message.id)
-            self._retry(message, error, self._backoff(message))
+            await self.call(self._retry, message, error, self._backoff(message))
             return 0
-        self._done(message, message_id, new_card=message.card and new_card)
+        await self.call(self._done, message, message_id, new_card=message.card and new_card)
         return 1
 
     def _backoff(self, message: OutboxMessage) -> timedelta:
@@ -226,23 +249,7 @@ class Postman:
 
         Cards go out with protect_content: they carry masked personal data, but no forwarding.
         """
-        with session_scope(self.engine) as session:
-            case = session.get(Case, message.case_id) if message.case_id is not None else None
-            newer = session.exec(
-                select(OutboxMessage.id)
-                .where(col(OutboxMessage.card).is_(True))
-                .where(OutboxMessage.case_id == message.case_id)
-                .where(OutboxMessage.chat_id == message.chat_id)
-                .where(OutboxMessage.edit_message_id == message.edit_message_id)
-                .where(OutboxMessage.status == OutboxStatus.PENDING)
-                .where(col(OutboxMessage.id) > message.id)
-            ).first()
-            if case is None or newer is not None or self.render_card is None:
-                raise _Superseded
-            reply = self.render_card(session, case, message.chat_id)
-            target = message.edit_message_id or (
-                case.card_message_id if case.staff_chat_id == message.chat_id else None
-            )
+        reply, target = await self.call(self._card, message)
         markup = (
             InlineKeyboardMarkup.de_json(inline_keyboard(reply.buttons), bot)
             if reply.buttons
@@ -279,6 +286,27 @@ class Postman:
             rate_limit_args=message.priority,
         )
         return posted.message_id, True
+
+    def _card(self, message: OutboxMessage) -> tuple[Reply, int | None]:
+        """The card as it is now, and the message it replaces (None: a new one)."""
+        with session_scope(self.engine) as session:
+            case = session.get(Case, message.case_id) if message.case_id is not None else None
+            newer = session.exec(
+                select(OutboxMessage.id)
+                .where(col(OutboxMessage.card).is_(True))
+                .where(OutboxMessage.case_id == message.case_id)
+                .where(OutboxMessage.chat_id == message.chat_id)
+                .where(OutboxMessage.edit_message_id == message.edit_message_id)
+                .where(OutboxMessage.status == OutboxStatus.PENDING)
+                .where(col(OutboxMessage.id) > message.id)
+            ).first()
+            if case is None or newer is not None or self.render_card is None:
+                raise _Superseded
+            reply = self.render_card(session, case, message.chat_id)
+            target = message.edit_message_id or (
+                case.card_message_id if case.staff_chat_id == message.chat_id else None
+            )
+        return reply, target
 
     def _done(
         self, message: OutboxMessage, message_id: int | None, *, new_card: bool = False

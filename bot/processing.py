@@ -37,7 +37,7 @@ class Claims(Protocol):
 
     async def take(self, update: object) -> bool: ...
 
-    def finished(self, update: object) -> None: ...
+    async def finished(self, update: object) -> None: ...
 
 
 class PerChatOrder(BaseUpdateProcessor):
@@ -91,7 +91,7 @@ class PerChatOrder(BaseUpdateProcessor):
             await coroutine
         finally:
             if self.claims is not None:
-                self.claims.finished(update)
+                await self.claims.finished(update)
             if self.after is not None:
                 await self.after(update)
 

@@ -17,6 +17,7 @@ from knowledge.catalogue import Catalogue
 from knowledge.faq import Faq
 from knowledge.forms import Form
 from knowledge.router import Router
+from storage.db import DatabaseThreads
 
 SERVICES_KEY = "services"
 
@@ -27,6 +28,7 @@ class Services:
     catalogue: Catalogue
     router: Router
     engine: Engine
+    db: DatabaseThreads  # database work off the event loop
     postman: Postman
     applications: Applications
     casework: Casework

@@ -17,7 +17,6 @@ from bot.replies import inline_keyboard
 from bot.services import Context, services
 from handlers.common import ReplyNotDelivered
 from storage.cases import enqueue
-from storage.db import session_scope
 
 log = logging.getLogger(__name__)
 PROJECT = str(Path(__file__).resolve().parent.parent)
@@ -33,14 +32,16 @@ async def on_error(update: object, context: Context) -> None:
         # Not a failure of ours: Telegram is slow or away. The outbox sends it when it can.
         svc = services(context)
         reply = error.reply
-        with session_scope(svc.engine) as session:
-            enqueue(
+        await svc.db.session(
+            lambda session: enqueue(
                 session=session,
                 chat_id=error.chat_id,
                 text=reply.text,
                 reply_markup=inline_keyboard(reply.buttons) if reply.buttons else None,
                 priority=MEMBER,
-            )
+            ),
+            attempts=1,
+        )
         svc.delivery.wake()
         log.warning("a reply went to the outbox after Telegram refused it for now")
         return

@@ -26,7 +26,6 @@ from bot.services import Context, Services, services
 from handlers.common import member_label, send
 from knowledge.forms import FieldType, display, looks_like_organisation_name
 from storage.cases import touch_member
-from storage.db import in_session, session_scope
 from storage.models import (
     Attachment,
     Case,
@@ -223,10 +222,12 @@ async def _answer_member(
     svc = services(context)
     if (message := update.effective_message) is None or (user := update.effective_user) is None:
         return
-    with session_scope(svc.engine) as session:
+
+    def work(session: Session) -> Reply:
         member = touch_member(session=session, telegram_id=user.id, chat_id=message.chat_id)
-        reply = make(svc, session, member)
-    await send(message, reply)
+        return make(svc, session, member)
+
+    await send(message, await svc.db.session(work))
 
 
 def _apply_menu(svc: Services, session: Session, member: Member) -> Reply:
@@ -277,7 +278,7 @@ async def on_upload(svc: Services, context: Context, message: Message, draft: Dr
         attachment = attachment_for(message, found, saved, draft_id=draft.id, field_id=field.id)
         return svc.applications.add_attachment(session, draft, field, attachment)
 
-    return in_session(svc.engine, store)
+    return await svc.db.session(store)
 
 
 async def save_upload(

@@ -41,7 +41,7 @@ from storage.cases import (
     record_miss,
     touch_member,
 )
-from storage.db import in_session, session_scope
+from storage.db import session_scope
 from storage.models import Case, Draft, Member, MissReason, utcnow
 
 PRIVATE = filters.ChatType.PRIVATE
@@ -106,10 +106,13 @@ async def start(update: Update, context: Context) -> None:
     await send(message, Reply(texts.WELCOME.format(union=html.escape(union))))
     if (user := update.effective_user) is None:
         return
-    with session_scope(svc.engine) as session:
+
+    def look(session: Session) -> Reply | None:
         member = touch_member(session=session, telegram_id=user.id, chat_id=message.chat_id)
         draft = svc.applications.active_draft(session, member)
-        offer = svc.applications.resume_offer(draft) if draft is not None else None
+        return svc.applications.resume_offer(draft) if draft is not None else None
+
+    offer = await svc.db.session(look)
     if offer is not None:  # back after a while: continue the application, or discard it
         await send(message, offer)
 
@@ -141,8 +144,7 @@ async def text(update: Update, context: Context) -> None:
         return
     user, message = found
     question = message.text or ""
-    reply = in_session(
-        svc.engine,
+    reply = await svc.db.session(
         lambda session: _on_text(svc, session, user, message, question, update.update_id),
     )
     if reply is not None:
@@ -304,9 +306,12 @@ async def media(update: Update, context: Context) -> None:
     if (found := _member(update)) is None:
         return
     user, message = found
-    with session_scope(svc.engine) as session:
+
+    def look(session: Session) -> Draft | Case | None:
         member = touch_member(session=session, telegram_id=user.id, chat_id=message.chat_id)
-        focus = _focus(svc, session, member, message)
+        return _focus(svc, session, member, message)
+
+    focus = await svc.db.session(look)
     if isinstance(focus, Draft):  # downloading happens outside any transaction
         reply = await forms.on_upload(svc, context, message, focus)
     elif isinstance(focus, Case) and not focus.status.is_final:
@@ -337,7 +342,7 @@ async def _case_file(svc: Services, context: Context, message: Message, case: Ca
         attachment = forms.attachment_for(message, found, saved)
         return svc.casework.member_sent_file(session, current, attachment, message.caption)
 
-    return in_session(svc.engine, store)
+    return await svc.db.session(store)
 
 
 def _end_button() -> tuple[tuple[replies.Button, ...], ...]:
@@ -393,11 +398,13 @@ def _consultations_today(svc: Services, session: Session, member: Member) -> Rep
 
 
 async def _human(svc: Services, user: User, chat_id: int, duty_id: str | None) -> Reply:
-    with session_scope(svc.engine) as session:
+    def work(session: Session) -> Reply:
         member = touch_member(session=session, telegram_id=user.id, chat_id=chat_id)
         if (case := open_consultation(session=session, member=member)) is not None:
             return Reply(texts.HANDOFF_DONE.format(number=case.number), _end_button())
         return _handoff_or_ask(svc, session, member, user, duty_id)
+
+    return await svc.db.session(work)
 
 
 def _handoff_or_ask(
@@ -431,7 +438,7 @@ async def human_command(update: Update, context: Context) -> None:
 async def _end(svc: Services, user: User, chat_id: int, *, forms_too: bool = False) -> Reply:
     """/cancel: stop what the member is doing now: a form, a 转人工 not yet asked, or a
     consultation (the one touched last when there are both)."""
-    return in_session(svc.engine, lambda session: _end_now(svc, session, user, chat_id, forms_too))
+    return await svc.db.session(lambda session: _end_now(svc, session, user, chat_id, forms_too))
 
 
 def _end_now(svc: Services, session: Session, user: User, chat_id: int, forms_too: bool) -> Reply:
@@ -482,13 +489,13 @@ async def button(update: Update, context: Context) -> None:
             member = touch_member(session=session, telegram_id=user.id, chat_id=chat_id)
             return forms.on_button(svc, session, member, user, data)
 
-        reply = in_session(svc.engine, press)
+        reply = await svc.db.session(press)
         # A form moves on in new messages (the chat keeps what was asked and answered);
         # ticking a multiple choice updates its own message.
         new_message = kind in {"apply", "prof"} or (kind == "fm" and rest.split(":")[1:2] != ["t"])
         drop_old_buttons = kind in {"fm", "prof"} and new_message and reply is not None
     elif kind in CASE_BUTTONS:
-        reply = in_session(svc.engine, lambda s: _case_button(svc, s, user, chat_id, kind, rest))
+        reply = await svc.db.session(lambda s: _case_button(svc, s, user, chat_id, kind, rest))
         new_message = True
     elif kind == replies.CB_MENU and not rest:
         reply = replies.menu_root(catalogue)

@@ -31,7 +31,7 @@ from bot.replies import Button, Reply, callback_number, escape
 from bot.services import Context, Services, services
 from handlers.common import answer_query, markup
 from storage.cases import case_for_reply
-from storage.db import in_session, session_scope
+from storage.db import session_scope
 from storage.models import Attachment, Case, StaffPrompt, utcnow
 
 GROUP_ANONYMOUS_BOT = 1087968824  # the user an anonymous group admin writes as
@@ -102,7 +102,7 @@ async def reply(update: Update, context: Context) -> None:
     if anonymous(message):
         await message.reply_html(texts.STAFF_ANONYMOUS)
         return
-    answer = in_session(svc.engine, lambda session: _on_reply(svc, session, message, target, user))
+    answer = await svc.db.session(lambda session: _on_reply(svc, session, message, target, user))
     await message.reply_html(answer)
 
 
@@ -183,7 +183,7 @@ async def close(update: Update, context: Context) -> None:
         except Refusal as refusal:
             return refusal.text
 
-    await message.reply_html(in_session(svc.engine, work))
+    await message.reply_html(await svc.db.session(work))
 
 
 # ------------------------------------------------------------------ the card's buttons
@@ -226,26 +226,25 @@ async def _press(
     """Carry out a press; the text for the presser's toast, or a Refusal."""
     casework = svc.casework
     if act in PROMPTED:
-        name = in_session(
-            svc.engine, lambda s: casework.prepare(s, _case(s, case_id), user.id, act).name
+        name = await svc.db.session(
+            lambda s: casework.prepare(s, _case(s, case_id), user.id, act).name
         )
         await _prompt(svc, context, query, user, act, case_id, name)
         return None
     if act is Act.BACK or (act in (Act.TRANSFER, Act.REASSIGN) and argument is None):
-        buttons = in_session(
-            svc.engine, lambda s: _buttons(casework, s, _case(s, case_id), user.id, act)
+        buttons = await svc.db.session(
+            lambda s: _buttons(casework, s, _case(s, case_id), user.id, act)
         )
         with contextlib.suppress(TelegramError):
             await query.edit_message_reply_markup(reply_markup=markup(Reply("", buttons)))
         return None
     if act in (Act.MATERIALS, Act.FULL):
-        case, found = in_session(
-            svc.engine, lambda s: _view(casework, s, _case(s, case_id), user.id, act)
+        case, found = await svc.db.session(
+            lambda s: _view(casework, s, _case(s, case_id), user.id, act)
         )
         return await _send_privately(svc, context, query, user, act, case, found)
     chat_id = query.message.chat.id if query.message else user.id
-    return in_session(
-        svc.engine,
+    return await svc.db.session(
         lambda s: _act(casework, s, _case(s, case_id), user.id, act, argument, chat_id),
     )
 
@@ -350,8 +349,8 @@ async def _send_privately(
         await ask_to_start_privately(context, query.message.chat.id, user)
         return texts.STAFF_START_PRIVATE_SHORT
     count = 1 if isinstance(found, str) else len(found)
-    in_session(
-        svc.engine, lambda s: svc.casework.viewed(s, _case(s, case.id or 0), user.id, act, count)
+    await svc.db.session(
+        lambda s: svc.casework.viewed(s, _case(s, case.id or 0), user.id, act, count)
     )
     if isinstance(found, str):
         return texts.STAFF_FULL_SENT

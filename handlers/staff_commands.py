@@ -63,8 +63,8 @@ async def _staffer(update: Update, context: Context) -> tuple[Message, User, Sta
         await message.reply_html(texts.STAFF_ANONYMOUS)
         return None
     try:
-        staffer = in_session(
-            services(context).engine, lambda s: services(context).casework.staffer(s, user.id)
+        staffer = await services(context).db.session(
+            lambda s: services(context).casework.staffer(s, user.id)
         )
     except Refusal as refusal:
         await message.reply_html(refusal.text)
@@ -96,7 +96,7 @@ async def list_page(update: Update, context: Context) -> None:
     _, page_text, code = ((query.data or "") + "::").split(":", 2)
     code = code.rstrip(":")
     try:
-        staffer = in_session(svc.engine, lambda s: svc.casework.staffer(s, user.id))
+        staffer = await svc.db.session(lambda s: svc.casework.staffer(s, user.id))
         wanted = reports.CaseFilter.from_code(code, svc.casework)
     except (Refusal, reports.FilterError) as error:
         await answer_query(query, error.text if isinstance(error, Refusal) else str(error))
@@ -157,7 +157,7 @@ async def case_command(update: Update, context: Context) -> None:
             return refusal.text
         return None
 
-    if (problem := in_session(svc.engine, work)) is not None:
+    if (problem := await svc.db.session(work)) is not None:
         await message.reply_html(problem)
 
 

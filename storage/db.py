@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
+import functools
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, TypeVar
@@ -65,3 +68,37 @@ def in_session(engine: Engine, work: Callable[[Session], T], *, attempts: int = 
             if attempt == attempts - 1:
                 raise
     raise AssertionError("unreachable")
+
+
+class DatabaseThreads:
+    """Database work off the event loop: while a transaction waits on the disk or the server,
+    the bot goes on answering other members and sending.
+
+    SQLite gets one thread: it takes one writer at a time anyway, and two transactions in
+    parallel could both read and then race to write (SQLITE_BUSY without waiting). PostgreSQL
+    gets several, within the engine's connection pool.
+    """
+
+    POSTGRES_THREADS = 4
+
+    def __init__(self, engine: Engine, threads: int | None = None) -> None:
+        if threads is None:
+            threads = 1 if engine.dialect.name == "sqlite" else self.POSTGRES_THREADS
+        self.engine = engine
+        self.threads = threads
+        self._executor = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="union-bot-db")
+
+    async def call(self, function: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+        """`function(*args, **kwargs)` in a database thread."""
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(
+            self._executor, functools.partial(function, *args, **kwargs)
+        )
+
+    async def session(self, work: Callable[[Session], T], *, attempts: int = 3) -> T:
+        """`in_session(engine, work)` in a database thread."""
+        return await self.call(in_session, self.engine, work, attempts=attempts)
+
+    def close(self) -> None:
+        """Let the work under way finish; take no more."""
+        self._executor.shutdown(wait=True)

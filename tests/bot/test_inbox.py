@@ -106,7 +106,7 @@ async def test_an_update_handled_while_the_mark_failed_is_not_handled_again(
         await until(lambda: fake.bot_messages(MEMBERS[3].id))
         await until(lambda: failing["done"] == 0 and not box._queued)
         assert _rows(box.engine)[0].handled_at is None  # not recorded yet
-        assert box.left_behind(app.bot) == []  # the job marks it instead of handling it
+        assert await box.left_behind(app.bot) == []  # the job marks it instead of handling it
         assert _rows(box.engine)[0].handled_at is not None
         await app.update_queue.put(Update.de_json(raw, app.bot))  # Telegram, again
         nxt = fake.user_message(MEMBERS[3], text="你好", enqueue=False)
@@ -124,7 +124,7 @@ async def test_an_unmarked_update_does_not_hold_up_the_members_next_one(
     fake = FakeTelegram(token=TOKEN)
     one = Update.de_json(fake.user_message(MEMBERS[4], text="一", enqueue=False), None)
     two = Update.de_json(fake.user_message(MEMBERS[4], text="二", enqueue=False), None)
-    assert box.keep(one) and box.keep(two)
+    assert await box.keep(one) and await box.keep(two)
     assert await box.take(one)
 
     def away(engine: Any, update_id: int) -> None:
@@ -132,7 +132,7 @@ async def test_an_unmarked_update_does_not_hold_up_the_members_next_one(
 
     with monkeypatch.context() as patch:
         patch.setattr(inbox, "done", away)
-        box.finished(one)  # handled; the mark failed
+        await box.finished(one)  # handled; the mark failed
     assert _rows(engine)[0].handled_at is None
     started = asyncio.get_running_loop().time()
     assert await box.take(two)  # marks the first on the way instead of waiting for it
@@ -190,11 +190,11 @@ async def test_an_update_waiting_on_another_instance_goes_back_to_the_queue(
         requeued.append(update.update_id)
 
     b.requeue = requeue
-    assert a.keep(first) and b.keep(second)
+    assert await a.keep(first) and await b.keep(second)
     assert not await b.take(second)  # a has not handled the first yet
     assert requeued == [second.update_id]
     assert await a.take(first)
-    a.finished(first)
+    await a.finished(first)
     assert await b.take(second)
 
 
@@ -204,7 +204,7 @@ async def test_while_the_database_is_away_nothing_is_acknowledged_and_the_member
     told: list[int] = []
 
     class Away(Inbox):
-        def keep(self, update: Update) -> bool:
+        async def keep(self, update: Update) -> bool:
             raise OperationalError("INSERT", {}, Exception("database is locked"))
 
     async def notice(update: Update) -> None:
@@ -260,4 +260,4 @@ async def test_stopping_sets_waiting_updates_aside_for_the_next_start(
     await queue.put(stop)
     assert queue.qsize() == 1 and queue.get_nowait() is stop  # nothing left to handle now
     again = Inbox(engine, "test")  # the next start
-    assert len(again.left_behind(None)) == 3  # type: ignore[arg-type]
+    assert len(await again.left_behind(None)) == 3  # type: ignore[arg-type]

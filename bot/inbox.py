@@ -200,7 +200,8 @@ class StoringQueue(asyncio.Queue[Any]):
 
     When the database cannot take it, the update is not acknowledged (the error reaches the
     updater, or the webhook answers 500), so Telegram sends it again; `unstored` tells the
-    member once a minute that the message will be answered shortly.
+    member once a minute that the message will be answered shortly. So it does when storing
+    takes longer than `notice_after` (a lock held, a slow server), while the store goes on.
     """
 
     def __init__(
@@ -209,11 +210,15 @@ class StoringQueue(asyncio.Queue[Any]):
         unstored: Callable[[Update], Awaitable[None]] | None = None,
         *,
         retry_pause: float = 1.0,
+        notice_after: float = 3.0,
     ) -> None:
         super().__init__()
         self.inbox = inbox_
         self.unstored = unstored
         self.retry_pause = retry_pause
+        # A store still waiting this long (a lock held, a slow server): the member is told
+        # their message will be answered, while it goes on waiting.
+        self.notice_after = notice_after
 
     async def put(self, item: Any) -> None:
         if type(item) is object:
@@ -222,7 +227,7 @@ class StoringQueue(asyncio.Queue[Any]):
             self._set_aside_waiting()
         if isinstance(item, Update):
             try:
-                kept = await self.inbox.keep(item)
+                kept = await self._keep(item)
             except SQLAlchemyError as error:
                 log.warning("update %s not stored: the database is unavailable", item.update_id)
                 if self.unstored is not None:
@@ -235,6 +240,14 @@ class StoringQueue(asyncio.Queue[Any]):
             if not kept:
                 return
         await super().put(item)
+
+    async def _keep(self, update: Update) -> bool:
+        keeping = asyncio.ensure_future(self.inbox.keep(update))
+        done, _ = await asyncio.wait({keeping}, timeout=self.notice_after)
+        if not done and self.unstored is not None:
+            with contextlib.suppress(Exception):
+                await self.unstored(update)
+        return await keeping
 
     def _set_aside_waiting(self) -> None:
         while True:

@@ -11,6 +11,7 @@ from pathlib import Path
 from telegram import Update
 
 from benchmarks.faults import sqlite_locked
+from bot import texts
 from bot.fake import FakeUser
 from knowledge.router import Router
 from tests.bot.live import live_bot, until
@@ -49,3 +50,22 @@ async def test_a_locked_database_does_not_freeze_the_event_loop(
         await ticker
     # With the database in the loop's thread, one gap would be the whole 1.5 s.
     assert max(gaps) < 0.5, max(gaps)
+
+
+async def test_a_member_whose_message_waits_for_the_database_is_told(
+    tmp_path: Path, router: Router
+) -> None:
+    """Storing the message waits on the lock: after a few seconds the member hears that it will
+    be answered shortly, and the answer follows once the database is free."""
+    async with live_bot(tmp_path, router) as (app, fake):
+        database = Path(harness_settings(tmp_path).database_url.removeprefix("sqlite:///"))
+        raw = fake.user_message(MEMBER, text="会员卡怎么办理", enqueue=False)
+        with sqlite_locked(database) as release:
+            stored = asyncio.create_task(app.update_queue.put(Update.de_json(raw, app.bot)))
+            waited = await until(lambda: fake.bot_messages(MEMBER.id), timeout=10)
+            assert [m["text"] for m in fake.bot_messages(MEMBER.id)] == [texts.DATABASE_BUSY]
+            assert 2.5 < waited < 5
+            release()
+            await stored
+        await until(lambda: len(fake.bot_messages(MEMBER.id)) == 2, timeout=10)
+        assert "会员服务卡" in fake.bot_messages(MEMBER.id)[-1]["text"]

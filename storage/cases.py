@@ -34,12 +34,25 @@ def case_number(case_id: int, created_at: datetime) -> str:
     return f"{CASE_PREFIX}-{created_at.year}-{case_id:06d}"
 
 
+# A member's last_seen_at is rewritten at most this often: a member typing away does not cost a
+# write per message.
+SEEN_EVERY = timedelta(minutes=1)
+
+
 def touch_member(*, session: Session, telegram_id: int, chat_id: int) -> Member:
     member = session.exec(select(Member).where(Member.telegram_id == telegram_id)).first()
+    now = utcnow()
     if member is None:
         member = Member(telegram_id=telegram_id, chat_id=chat_id)
+    elif (
+        member.chat_id == chat_id
+        and not member.blocked
+        and member.last_seen_at is not None
+        and now - member.last_seen_at < SEEN_EVERY
+    ):
+        return member
     member.chat_id = chat_id
-    member.last_seen_at = utcnow()
+    member.last_seen_at = now
     member.blocked = False
     session.add(member)
     session.flush()

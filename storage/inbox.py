@@ -17,10 +17,9 @@ from datetime import datetime, timedelta
 from enum import Enum
 from typing import Any
 
-from sqlalchemy import exists, or_, update
+from sqlalchemy import bindparam, exists, insert, or_, update
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import aliased
 from sqlmodel import Session, col, select
 
 from storage.db import session_scope
@@ -39,6 +38,41 @@ class Claim(Enum):
     WAIT = "wait"  # an earlier update of the same chat is not handled yet
 
 
+# Every update is stored, claimed and marked: these statements are built once (building one from
+# the ORM's attributes costs more than running it). An update is claimed only when its chat
+# has no earlier update still unhandled.
+_INBOX = InboxUpdate.__table__  # type: ignore[attr-defined]
+_EARLIER = _INBOX.alias("earlier")
+_CLAIM = (
+    update(_INBOX)
+    .where(_INBOX.c.update_id == bindparam("id"))
+    .where(_INBOX.c.handled_at.is_(None))
+    .where(
+        or_(
+            _INBOX.c.claimed_until.is_(None),
+            _INBOX.c.claimed_until < bindparam("now"),
+            _INBOX.c.claimed_by == bindparam("instance"),
+        )
+    )
+    .where(
+        ~exists()
+        .where(_EARLIER.c.chat_key == _INBOX.c.chat_key)
+        .where(_EARLIER.c.update_id < _INBOX.c.update_id)
+        .where(_EARLIER.c.handled_at.is_(None))
+    )
+    .values(claimed_by=bindparam("instance"), claimed_until=bindparam("until"))
+)
+_STORE = insert(_INBOX)
+_CLAIMED = select(_INBOX.c.handled_at, _INBOX.c.claimed_by, _INBOX.c.claimed_until).where(
+    _INBOX.c.update_id == bindparam("id")
+)
+_DONE = (
+    update(_INBOX)
+    .where(_INBOX.c.update_id == bindparam("id"))
+    .values(handled_at=bindparam("at"), claimed_until=None)
+)
+
+
 def store(
     engine: Engine,
     update_id: int,
@@ -51,12 +85,20 @@ def store(
     """Keep the update, held for `instance` (the one that will queue it); False if it was
     stored already (a redelivery, or another instance)."""
     now = now or utcnow()
-    row = InboxUpdate(update_id=update_id, payload=payload, chat_key=chat_key, received_at=now)
-    if instance is not None:
-        row.claimed_by, row.claimed_until = instance, now + CLAIM
+    held = instance is not None
     try:
-        with session_scope(engine) as session:
-            session.add(row)
+        with engine.begin() as connection:
+            connection.execute(
+                _STORE,
+                {
+                    "update_id": update_id,
+                    "payload": payload,
+                    "chat_key": chat_key,
+                    "received_at": now,
+                    "claimed_by": instance,
+                    "claimed_until": now + CLAIM if held else None,
+                },
+            )
     except IntegrityError:
         return False
     return True
@@ -79,28 +121,20 @@ def _free_for(instance: str, now: datetime) -> Any:
 def claim(engine: Engine, update_id: int, instance: str, *, now: datetime | None = None) -> Claim:
     """Take this update for this instance, if it is its chat's turn."""
     now = now or utcnow()
-    earlier = aliased(InboxUpdate)
-    with session_scope(engine) as session:
-        taken = session.execute(
-            update(InboxUpdate)
-            .where(col(InboxUpdate.update_id) == update_id)
-            .where(col(InboxUpdate.handled_at).is_(None))
-            .where(_free_for(instance, now))
-            .where(
-                ~exists()
-                .where(col(earlier.chat_key) == col(InboxUpdate.chat_key))
-                .where(col(earlier.update_id) < col(InboxUpdate.update_id))
-                .where(col(earlier.handled_at).is_(None))
-            )
-            .values(claimed_by=instance, claimed_until=now + CLAIM)
+    with engine.begin() as connection:
+        taken = connection.execute(
+            _CLAIM, {"id": update_id, "now": now, "instance": instance, "until": now + CLAIM}
         )
-        if getattr(taken, "rowcount", 0) == 1:
+        if taken.rowcount == 1:
             return Claim.TAKEN
-        row = session.get(InboxUpdate, update_id)
-        if row is None or row.handled_at is not None:
-            return Claim.GONE
-        free = row.claimed_until is None or row.claimed_until < now or row.claimed_by == instance
-        return Claim.WAIT if free else Claim.GONE
+        row = connection.execute(_CLAIMED, {"id": update_id}).first()
+    if row is None or row.handled_at is not None:
+        return Claim.GONE
+    until = row.claimed_until
+    if until is not None and until.tzinfo is None:
+        until = until.replace(tzinfo=now.tzinfo)  # SQLite keeps no zone
+    free = until is None or until < now or row.claimed_by == instance
+    return Claim.WAIT if free else Claim.GONE
 
 
 def blocker(engine: Engine, update_id: int) -> int | None:
@@ -120,12 +154,8 @@ def blocker(engine: Engine, update_id: int) -> int | None:
 
 
 def done(engine: Engine, update_id: int) -> None:
-    with session_scope(engine) as session:
-        session.execute(
-            update(InboxUpdate)
-            .where(col(InboxUpdate.update_id) == update_id)
-            .values(handled_at=utcnow(), claimed_until=None)
-        )
+    with engine.begin() as connection:
+        connection.execute(_DONE, {"id": update_id, "at": utcnow()})
 
 
 def unhandled(engine: Engine, instance: str, *, limit: int = 10_000) -> Sequence[InboxUpdate]:

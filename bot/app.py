@@ -16,7 +16,7 @@ from telegram import BotCommand, BotCommandScopeAllPrivateChats, Update
 from telegram.ext import Application, ApplicationBuilder, ContextTypes
 from telegram.request import BaseRequest
 
-from bot import texts
+from bot import redaction, texts
 from bot.applications import Applications
 from bot.casework import Casework
 from bot.delivery import Delivery
@@ -65,6 +65,10 @@ def build_application(
     engine: Engine | None = None,
 ) -> App:
     """The bot with all its handlers; `request` swaps Telegram for a fake (tests, chat)."""
+    secrets = [settings.token.get_secret_value()]
+    if settings.webhook_secret is not None:
+        secrets.append(settings.webhook_secret.get_secret_value())
+    redaction.install(secrets)  # from here on, no log line carries personal data or these
     limits = Limits(
         overall_per_second=settings.send_rate_per_second,
         private_burst=settings.private_burst,

@@ -175,11 +175,9 @@ def _serve(command: str) -> int:
             # Instances on one machine and data folder differ by their port.
             name = f"{default_instance_name(str(settings.data_dir))}:{settings.webhook_port}"
             settings = settings.model_copy(update={"instance_name": name})
-    redact_logs(settings.token.get_secret_value())
-    if settings.webhook_secret is not None:
-        redact_logs(settings.webhook_secret.get_secret_value())
-    logging.getLogger().setLevel(logging.INFO)
-    logging.getLogger("httpx").setLevel(logging.WARNING)  # its lines carry the token
+    logging.getLogger().setLevel(settings.log_level)
+    if settings.log_level != "DEBUG":
+        logging.getLogger("httpx").setLevel(logging.WARNING)  # a line for every request
     logging.getLogger("alembic").setLevel(logging.WARNING)
     try:
         app = build_application(settings)
@@ -239,26 +237,6 @@ async def _check_token(settings: Settings) -> None:
     )
     async with bot:
         pass  # initialize() calls getMe
-
-
-class _Redacting(logging.Formatter):
-    """Never let the token reach a log line, whatever library writes it."""
-
-    def __init__(self, secret: str, base: logging.Formatter | None) -> None:
-        super().__init__()
-        self.secret = secret
-        self.base = base or logging.Formatter()
-
-    def format(self, record: logging.LogRecord) -> str:
-        return self.base.format(record).replace(self.secret, "<token>")
-
-
-def redact_logs(secret: str) -> None:
-    root = logging.getLogger()
-    if not root.handlers:
-        logging.basicConfig(level=logging.WARNING)
-    for handler in root.handlers:
-        handler.setFormatter(_Redacting(secret, handler.formatter))
 
 
 def _chat(args: argparse.Namespace) -> int:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from datetime import time, timedelta
 from pathlib import Path
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, Any, Literal, TypeVar
 
 from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
@@ -98,6 +98,9 @@ class Settings(StorageSettings):
     private_burst: int = Field(default=3, ge=1)
     group_messages_per_minute: int = Field(default=20, ge=1)
     delivery_poll_seconds: float = Field(default=1.0, gt=0)
+    # How much the bot logs. Every level is safe to use: log lines never carry ID numbers,
+    # phones, what members wrote, or the token (bot.redaction).
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     # This process's name among several on one database (default: host and data folder): the
     # same name after a restart, so that it finds again the updates it was handling.
     instance_name: str = ""

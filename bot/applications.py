@@ -235,35 +235,62 @@ class Applications:
         self._touch(session, draft)
         return self.current(draft)
 
-    def consent(self, session: Session, draft: Draft, agreed: bool) -> Reply:
+    def consent(self, session: Session, draft: Draft, action: str) -> Reply:
+        """The general consent (ok), the separate one to sensitive personal information (sok),
+        or neither (no). Each has its own button, and records the notice's version: a second
+        tap on the first never gives the second."""
         if draft.stage is not DraftStage.CONSENT:
             return self.current(draft)
-        sensitive = self.form(draft).privacy.sensitive
-        if agreed and sensitive and draft.consented_at is not None:
-            # The second, separate consent: to the sensitive personal information.
-            draft.sensitive_consented_at = utcnow()
-        elif agreed and sensitive:
-            draft.consented_at = utcnow()
-            self._touch(session, draft)
-            return self.sensitive_consent(draft)
-        if not agreed:
+        form = self.form(draft)
+        if action == "no":
             self._end(session, draft, DraftStage.DISCARDED)
-            duty = self.catalogue.duty(self.form(draft).duty)
+            duty = self.catalogue.duty(form.duty)
             return Reply(
                 texts.FORM_NO_CONSENT.format(
                     department=_e(duty.department), phone=_e(duty.contact.phone or "—")
                 )
             )
+        sensitive = bool(form.privacy.sensitive)
+        version = privacy_version(form)
+        if action == "ok" and draft.consented_at is None:
+            draft.consented_at, draft.consent_version = utcnow(), version
+            if sensitive:
+                self._touch(session, draft)
+                return self.sensitive_consent(draft)
+        elif action == "sok" and sensitive and draft.consented_at is not None:
+            draft.sensitive_consented_at, draft.sensitive_consent_version = utcnow(), version
+        else:
+            return self.current(draft)  # a second tap, or a button of another step
         draft.stage = DraftStage.FILLING
-        draft.consented_at = draft.consented_at or utcnow()
         return self._advance(session, draft)
+
+    def consent_outdated(self, draft: Draft) -> bool:
+        """The privacy notice changed since the member agreed to it."""
+        form = self.form(draft)
+        version = privacy_version(form)
+        if draft.consented_at is not None and draft.consent_version not in (None, version):
+            return True
+        return (
+            bool(form.privacy.sensitive)
+            and draft.sensitive_consented_at is not None
+            and draft.sensitive_consent_version not in (None, version)
+        )
+
+    def ask_consent_again(self, session: Session, draft: Draft) -> Reply:
+        """A changed notice: the answers stay; the member reads it and agrees again."""
+        draft.stage = DraftStage.CONSENT
+        draft.consented_at = draft.sensitive_consented_at = None
+        draft.consent_version = draft.sensitive_consent_version = None
+        self._touch(session, draft)
+        notice = self.privacy(draft)
+        return Reply(f"{texts.FORM_NOTICE_CHANGED}\n\n{notice.text}", notice.buttons)
 
     def sensitive_consent(self, draft: Draft) -> Reply:
         privacy = self.form(draft).privacy
         return Reply(
             texts.FORM_SENSITIVE_CONSENT.format(sensitive=_e(privacy.sensitive)),
             (
-                (Button(texts.BUTTON_SENSITIVE_CONSENT, cb(draft, "ok")),),
+                (Button(texts.BUTTON_SENSITIVE_CONSENT, cb(draft, "sok")),),
                 (Button(texts.BUTTON_NO_CONSENT, cb(draft, "no")),),
             ),
         )
@@ -805,6 +832,8 @@ class Applications:
             return self._already_filed(existing)
         if draft.stage is not DraftStage.REVIEW:
             return Outcome(self.current(draft))
+        if self.consent_outdated(draft):
+            return Outcome(self.ask_consent_again(session, draft))
         form = self.form(draft)
         duty = self.catalogue.duty(form.duty)
         answers = form.visible_answers(self._answers(draft))
@@ -859,7 +888,8 @@ class Applications:
                     if draft.sensitive_consented_at
                     else None
                 ),
-                "privacy_notice": privacy_version(form),
+                "privacy_notice": draft.consent_version or privacy_version(form),
+                "sensitive_privacy_notice": draft.sensitive_consent_version,
             },
         )
         self.casework.file(session, case, member_label=member_label, now=utcnow())

@@ -195,6 +195,10 @@ FORM_SENSITIVE_CONSENT = (
     "根据《个人信息保护法》，处理敏感个人信息需要您的单独同意。您同意吗？"
 )
 BUTTON_SENSITIVE_CONSENT = "同意处理上述敏感个人信息"
+FORM_NOTICE_CHANGED = (
+    "个人信息告知的内容已更新。您已填写的内容都保留着，请阅读更新后的告知并重新确认，"
+    "确认后即可提交。"
+)
 BUTTON_OTHER_FORMS = "查看其他申请"
 FORM_UNKNOWN_TITLE = "申请"
 BUTTON_NO_CONSENT = "不同意"

@@ -182,8 +182,8 @@ def on_button(
         return on_field[action](session, draft, field)
     if action in on_option:
         return on_option[action](session, draft, field, number)
-    if action in {"ok", "no"}:
-        return apps.consent(session, draft, agreed=action == "ok")
+    if action in {"ok", "sok", "no"}:
+        return apps.consent(session, draft, action)
     if action == "K":
         return apps.resume(session, draft)
     if action in {"y", "q", "a"}:  # the words set aside: the answer, a question, or neither

@@ -221,6 +221,10 @@ class Draft(SQLModel, table=True):
     consented_at: datetime | None = None
     # Separate, explicit consent to sensitive personal information (health), where asked.
     sensitive_consented_at: datetime | None = None
+    # The version of the privacy notice each consent answered (bot.applications.privacy_version):
+    # a draft whose notice has changed since is asked again before it is filed.
+    consent_version: str | None = None
+    sensitive_consent_version: str | None = None
     created_at: datetime = Field(default_factory=utcnow)
     updated_at: datetime = Field(default_factory=utcnow)
     reminded_at: datetime | None = None

@@ -7,6 +7,7 @@ caseworker and deadline. No Telegram here.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 from datetime import datetime
 from enum import StrEnum
@@ -38,6 +39,16 @@ MESSAGE_LIMIT = 3800  # what the bot writes in one message, under Telegram's 4,0
 HISTORY_LIMIT = 40  # events shown by /case: the newest, each text cut to HISTORY_TEXT
 HISTORY_TEXT = 60
 CAPTION_SHOWN = 800  # of a member's caption, under Telegram's 1,024 for a caption
+# A file's extension by the type its bytes showed when it arrived.
+FILE_EXTENSIONS = {
+    "application/pdf": ".pdf",
+    "image/jpeg": ".jpg",
+    "image/png": ".png",
+    "image/webp": ".webp",
+    "image/heic": ".heic",
+    "application/msword": ".doc",
+    "application/vnd.openxmlformats-officedocument.wordprocessingml.document": ".docx",
+}
 S = CaseStatus
 _e = escape
 
@@ -112,6 +123,16 @@ class CaseViews:
             said = _e(attachment.caption[:CAPTION_SHOWN])
             caption += "\n" + texts.STAFF_FILE_CAPTION.format(caption=said)
         return caption
+
+    def attachment_name(self, case: Case, attachment: Attachment, index: int) -> str:
+        """The name staff receive a file under, never the sender's own (证件.pdf.exe):
+        HD-2026-000123-身份证照片-1.jpg."""
+        form = self.forms.get(case.form_id or "")
+        labels = {f.id: f.label for f in form.fields} if form else {}
+        label = labels.get(attachment.field_id, texts.SUPPLEMENT_LABEL)
+        label = re.sub(r"[\\/:*?\"<>|\s]+", "", label) or texts.SUPPLEMENT_LABEL
+        extension = FILE_EXTENSIONS.get(attachment.mime_type or "", "")
+        return f"{case.number}-{label}-{index}{extension}"
 
     def render_card(self, session: Session, case: Case, chat_id: int) -> Reply:
         """The case as its staff chat sees it: status, caseworker, deadline, masked content,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import html
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -24,7 +24,14 @@ from bot.applications import (
 from bot.replies import Button, Reply, brief_answer, callback_number
 from bot.services import Context, Services, services
 from handlers.common import member_label, send
-from knowledge.forms import FieldType, display, looks_like_organisation_name
+from knowledge.forms import (
+    FieldType,
+    allowed_types,
+    content_problem,
+    detected_type,
+    display,
+    looks_like_organisation_name,
+)
 from storage.cases import touch_member
 from storage.models import (
     Attachment,
@@ -254,7 +261,7 @@ async def on_upload(svc: Services, context: Context, message: Message, draft: Dr
         asked = svc.applications.current(draft)
         return Reply(f"{problem}\n\n{asked.text}" if problem else asked.text, asked.buttons)
     draft_id = draft.id
-    saved = await save_upload(svc, context, file_id)
+    saved = await save_upload(svc, context, file_id, allowed_types(field, kind))
     if isinstance(saved, Reply):
         return saved
     content_size = saved[2]
@@ -282,10 +289,11 @@ async def on_upload(svc: Services, context: Context, message: Message, draft: Dr
 
 
 async def save_upload(
-    svc: Services, context: Context, file_id: str
-) -> tuple[str, str, int] | Reply:
-    """Download a member's file and keep our own copy, named by its sha256: (sha256, path
-    relative to the files directory, size), or the reply that says why it could not be kept."""
+    svc: Services, context: Context, file_id: str, allowed: Sequence[str]
+) -> tuple[str, str, int, str] | Reply:
+    """Download a member's file, check what it really is, and keep our own copy under a
+    generated name (its sha256): (sha256, path relative to the files directory, size, the type
+    its bytes show), or the reply that says why it could not be kept."""
     try:
         telegram_file = await context.bot.get_file(file_id)
         content = bytes(await telegram_file.download_as_bytearray())
@@ -297,26 +305,29 @@ async def save_upload(
     except TelegramError as error:
         log.warning("download failed: %s", type(error).__name__)
         return Reply(texts.FORM_UPLOAD_FAILED)
+    if (problem := content_problem(allowed, content)) is not None:
+        log.info("an upload refused: its content is not of an allowed type")
+        return Reply(problem)
     digest = hashlib.sha256(content).hexdigest()
     relative = Path(digest[:2]) / digest
     target = svc.files_dir / relative
     target.parent.mkdir(parents=True, exist_ok=True)
     if not target.exists():
         target.write_bytes(content)
-    return digest, str(relative), len(content)
+    return digest, str(relative), len(content), detected_type(content)
 
 
 def attachment_for(
     message: Message,
     found: tuple[str, str, str, int | None, str | None, str | None],
-    saved: tuple[str, str, int],
+    saved: tuple[str, str, int, str],
     *,
     draft_id: int | None = None,
     field_id: str = "",
 ) -> Attachment:
     """The record of a member's file: what Telegram calls it, and our own copy."""
-    kind, file_id, unique_id, _size, mime_type, file_name = found
-    digest, relative, size = saved
+    kind, file_id, unique_id, _size, _declared, file_name = found
+    digest, relative, size, mime_type = saved
     return Attachment(
         draft_id=draft_id,
         field_id=field_id,

@@ -32,6 +32,7 @@ from bot.workdays import CHINA
 from handlers import forms
 from handlers.common import answer_query, edit, member_label, send, send_to
 from knowledge.catalogue import Aspect
+from knowledge.forms import PHOTO_TYPES
 from knowledge.normalize import reads_as_english
 from knowledge.router import Route, RouteKind
 from storage.cases import (
@@ -330,7 +331,8 @@ async def _case_file(svc: Services, context: Context, message: Message, case: Ca
     found = forms.attachment_of(message)
     if found is None or found[4] not in CASE_FILE_TYPES:
         return Reply(texts.MEMBER_SUPPLY_FILE_KINDS)
-    saved = await forms.save_upload(svc, context, found[1])
+    allowed = PHOTO_TYPES if found[0] == "photo" else tuple(CASE_FILE_TYPES)
+    saved = await forms.save_upload(svc, context, found[1], allowed)
     if isinstance(saved, Reply):
         return saved
     case_id = case.id

@@ -7,6 +7,7 @@ data go to the pressing staffer's private chat, never to the group.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 
 from sqlmodel import Session, select
@@ -15,6 +16,7 @@ from telegram import (
     ForceReply,
     InlineKeyboardButton,
     InlineKeyboardMarkup,
+    InputFile,
     Message,
     Update,
     User,
@@ -355,11 +357,26 @@ async def _send_privately(
     if isinstance(found, str):
         return texts.STAFF_FULL_SENT
     for index, attachment in enumerate(found, 1):
-        send = bot.send_photo if attachment.kind == "photo" else bot.send_document
-        await send(
+        caption = svc.casework.attachment_caption(case, attachment, index, len(found))
+        if attachment.kind == "photo":
+            await bot.send_photo(
+                user.id,
+                attachment.telegram_file_id,
+                caption=caption,
+                parse_mode=ParseMode.HTML,
+                protect_content=True,
+            )
+            continue
+        # A document goes as our own copy, under a generated name (the sender's may mislead).
+        copy = svc.files_dir / attachment.path if attachment.path else None
+        document: InputFile | str = attachment.telegram_file_id
+        if copy is not None and copy.is_file():
+            name = svc.casework.attachment_name(case, attachment, index)
+            document = InputFile(await asyncio.to_thread(copy.read_bytes), filename=name)
+        await bot.send_document(
             user.id,
-            attachment.telegram_file_id,
-            caption=svc.casework.attachment_caption(case, attachment, index, len(found)),
+            document,
+            caption=caption,
             parse_mode=ParseMode.HTML,
             protect_content=True,
         )

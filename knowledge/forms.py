@@ -13,13 +13,14 @@ import mimetypes
 import re
 import tomllib
 import unicodedata
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
+import filetype
 import phonenumbers
 from stdnum import luhn
 from stdnum.cn import ric, uscc
@@ -998,6 +999,32 @@ def validate_upload(
             labels = "、".join(dict.fromkeys(_MIME_LABELS.get(m, m) for m in allowed_types))
             return f"不支持这种文件格式，请上传 {labels} 格式的文件。"
     return None
+
+
+# Telegram re-encodes what is sent as a photo: these are what a photo's bytes may be.
+PHOTO_TYPES = ("image/jpeg", "image/png", "image/webp")
+
+
+def allowed_types(field: FormField, kind: str) -> tuple[str, ...]:
+    """The file types an upload to this field may really be (by content), for its kind."""
+    return PHOTO_TYPES if kind == "photo" else tuple(field.mime_types or DEFAULT_MIME_TYPES)
+
+
+def detected_type(content: bytes) -> str:
+    """The file's type as its bytes show it (application/octet-stream: none known)."""
+    found = filetype.guess_mime(content) or "application/octet-stream"
+    return "image/png" if found == "image/apng" else str(found)
+
+
+def content_problem(allowed: Sequence[str], content: bytes) -> str | None:
+    """None if the file's bytes are one of the allowed types, else a polite refusal naming what
+    is allowed. The type is read from the content itself (its magic bytes), never from the
+    name or the type the sender's app declared: 证件.pdf.exe, or a web page declared as PDF,
+    is refused."""
+    if detected_type(content) in allowed:
+        return None
+    labels = "、".join(dict.fromkeys(_MIME_LABELS.get(m, m) for m in allowed))
+    return f"这个文件的实际内容不是 {labels} 格式，无法接收。请上传 {labels} 格式的文件。"
 
 
 def cross_field_problem(

@@ -40,7 +40,7 @@ from handlers import errors, forms, groups, member, staff, staff_commands
 from knowledge.faq import load_faq
 from knowledge.forms import load_forms
 from knowledge.router import Router, build_router
-from storage.cases import enqueue, purge_closed_cases
+from storage.cases import enqueue, forget_misses, purge_closed_cases
 from storage.db import DatabaseThreads, make_engine, session_scope
 from storage.inbox import first_to_run, forget_handled, forget_runs
 from storage.models import Attachment, utcnow
@@ -308,6 +308,7 @@ def sweep_drafts(svc: Services) -> tuple[int, int]:
     with session_scope(svc.engine) as session:
         forget_handled(session, now=utcnow())
         forget_runs(session, now=utcnow())
+        forget_misses(session, now=utcnow())
     return reminded, expired
 
 

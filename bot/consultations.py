@@ -21,13 +21,11 @@ from storage.cases import (
     file_consultation,
     member_of,
     record_event,
-    record_miss,
 )
 from storage.models import (
     Actor,
     Case,
     Member,
-    MissReason,
     OutboxMessage,
     OutboxStatus,
     utcnow,
@@ -76,7 +74,7 @@ def start_consultation(
         staff_chat_id=staff_chat_id,
     )
     casework.file(session, case, member_label=member_label, now=utcnow())
-    record_miss(session=session, question=question, reason=MissReason.HANDOFF, guess=duty_id)
+    # Not kept among the misses too: the question lives on its case, under the case's rules.
     return case
 
 

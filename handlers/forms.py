@@ -43,6 +43,7 @@ from storage.models import (
     Member,
     utcnow,
 )
+from storage.private import write_private
 
 log = logging.getLogger(__name__)
 PRIVATE = filters.ChatType.PRIVATE
@@ -311,9 +312,8 @@ async def save_upload(
     digest = hashlib.sha256(content).hexdigest()
     relative = Path(digest[:2]) / digest
     target = svc.files_dir / relative
-    target.parent.mkdir(parents=True, exist_ok=True)
     if not target.exists():
-        target.write_bytes(content)
+        write_private(target, content)  # 0600 in 0700 folders, whatever the umask
     return digest, str(relative), len(content), detected_type(content)
 
 

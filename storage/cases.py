@@ -7,6 +7,7 @@ from collections import Counter
 from datetime import datetime, timedelta
 from typing import Any
 
+from sqlalchemy import delete
 from sqlmodel import Session, col, select
 
 from storage.models import (
@@ -26,7 +27,10 @@ from storage.models import (
 )
 
 CASE_PREFIX = "HD"
-LONG_NUMBER = re.compile(r"[0-9０-９]{6,}[0-9０-９Xx]?")
+# Five digits or more with spaces, dashes or dots between them, and an ID number's final X.
+GROUPED_NUMBER = re.compile(r"[0-9０-９](?:[\s\-－.·]*[0-9０-９]){4,}(?:[\s\-－]*[Xx])?")
+# How long the questions the bot could not settle are kept for staff to learn from.
+MISSES_KEPT = timedelta(days=90)
 
 
 def case_number(case_id: int, created_at: datetime) -> str:
@@ -274,13 +278,29 @@ def member_of(*, session: Session, case: Case) -> Member:
     return member
 
 
+def scrub_numbers(text: str) -> str:
+    """Every number of five digits or more, however it is grouped (139 0000 1234, 139-0000-1234,
+    an ID number ending in X), as asterisks: what was asked stays, whose it was does not."""
+    return GROUPED_NUMBER.sub(lambda m: "*" * len(m.group()), text)
+
+
 def record_miss(
     *, session: Session, question: str, reason: MissReason, guess: str | None = None
 ) -> None:
-    # Long digit runs may be an ID or phone number: the question is kept, the number not.
-    text = LONG_NUMBER.sub(lambda m: "*" * len(m.group()), " ".join(question.split()))
+    """A question the bot could not settle, for `union-bot misses`: its text only, numbers
+    scrubbed; deleted after MISSES_KEPT (forget_misses)."""
+    text = scrub_numbers(" ".join(question.split()))
     if text:
         session.add(Miss(question=text[:1000], reason=reason, guess=guess))
+
+
+def forget_misses(session: Session, *, now: datetime, keep: timedelta = MISSES_KEPT) -> int:
+    """Delete misses older than `keep`."""
+    result = session.execute(
+        delete(Miss).where(col(Miss.created_at) < now - keep),
+        execution_options={"synchronize_session": False},
+    )
+    return int(getattr(result, "rowcount", 0) or 0)
 
 
 def miss_summary(*, session: Session) -> list[tuple[str, dict[str, int], int]]:

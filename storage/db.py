@@ -16,6 +16,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from sqlmodel import Session, create_engine
 
 from storage import models as _models  # noqa: F401  (registers the tables)
+from storage.private import private_file
 
 T = TypeVar("T")
 
@@ -23,7 +24,9 @@ T = TypeVar("T")
 def make_engine(url: str, *, migrate: bool = True) -> Engine:
     """An engine for `url`; SQLite files get WAL, so a second process can read while one writes."""
     if url.startswith("sqlite:///") and ":memory:" not in url:
-        Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
+        # The database and its folder are the bot's user's alone (SQLite gives its -wal and
+        # -shm files the database file's permissions).
+        private_file(Path(url.removeprefix("sqlite:///")))
     connect_args: dict[str, Any] = {}
     if url.startswith("sqlite"):
         connect_args = {"check_same_thread": False, "timeout": 30}

@@ -5,13 +5,14 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import html
+import json
 import logging
 import re
 from datetime import timedelta
 from typing import Any, Literal
 
 from sqlmodel import Session
-from telegram import Message, Update, User
+from telegram import InputFile, Message, Update, User
 from telegram.error import TelegramError
 from telegram.ext import (
     Application,
@@ -22,7 +23,8 @@ from telegram.ext import (
     filters,
 )
 
-from bot import flood, replies, texts
+from bot import flood, replies, rights, texts
+from bot.applications import local_time
 from bot.casework import CB_END_TALK, CB_RATE, CB_SUPPLIED
 from bot.consultations import end_consultation, start_consultation
 from bot.pacing import BACKGROUND
@@ -86,6 +88,8 @@ def register(app: Application) -> None:
     app.add_handler(CommandHandler("menu", menu, filters=PRIVATE))
     app.add_handler(CommandHandler("human", human_command, filters=PRIVATE))
     app.add_handler(CommandHandler("cancel", cancel, filters=PRIVATE))
+    app.add_handler(CommandHandler("mydata", mydata_command, filters=PRIVATE))
+    app.add_handler(CommandHandler("deleteme", deleteme_command, filters=PRIVATE))
     app.add_handler(CallbackQueryHandler(button))
     app.add_handler(MessageHandler(PRIVATE & NEW_MESSAGE & filters.TEXT & ~filters.COMMAND, text))
     app.add_handler(MessageHandler(PRIVATE & NEW_MESSAGE & MEDIA, media))
@@ -520,6 +524,9 @@ async def button(update: Update, context: Context) -> None:
         reply, new_message = await _human(svc, user, chat_id, rest or None), True
     elif kind == replies.CB_END and not rest:
         reply, new_message = await _end(svc, user, chat_id), True
+    elif kind == CB_DELETEME and rest in {"yes", "no"}:
+        reply = await _deleteme(svc, user, chat_id) if rest == "yes" else None
+        reply, new_message = reply or Reply(texts.DELETEME_CANCELLED), True
     if reply is None:
         await answer_query(query, texts.BUTTON_EXPIRED)
         return
@@ -582,3 +589,86 @@ def _none_of_these(svc: Services, telegram_id: int, chat_id: int) -> Reply:
         ),
     )
     return Reply(texts.NONE_OF_THESE, buttons)
+
+
+# ------------------------------------------------------------------ the member's rights
+
+CB_DELETEME = "del"
+
+
+async def mydata_command(update: Update, context: Context) -> None:
+    """Everything stored about the member, unmasked (it is theirs): a summary, and the whole of
+    it as a JSON file, protected from forwarding."""
+    svc = services(context)
+    if (found := _member(update)) is None:
+        return
+    user, message = found
+
+    def gather(session: Session) -> tuple[dict[str, Any], str]:
+        member = touch_member(session=session, telegram_id=user.id, chat_id=message.chat_id)
+        return rights.member_data(session, member), local_time(member.created_at)
+
+    data, first_seen = await svc.db.session(gather)
+    profile = data["member"]["profile"] or {}
+    cases = [
+        f"{c['number']}（{texts.CASE_STATUS.get(c['status'], c['status'])}）"
+        for c in data["cases"]
+    ]
+    summary = texts.MYDATA_HEAD.format(
+        first_seen=first_seen,
+        profile=html.escape(
+            "、".join(f"{texts.PROFILE_LABELS.get(k, k)}：{v}" for k, v in profile.items())
+        )
+        or texts.MYDATA_NONE,
+        drafts=len(data["drafts"]),
+        cases="、".join(cases) or texts.MYDATA_NONE,
+    )
+    await send(message, Reply(summary))
+    content = json.dumps(data, ensure_ascii=False, indent=2).encode()
+    name = texts.MYDATA_FILE.format(date=utcnow().astimezone(CHINA).strftime("%Y%m%d"))
+    await context.bot.send_document(
+        message.chat_id,
+        InputFile(content, filename=name),
+        caption=texts.MYDATA_CAPTION,
+        protect_content=True,
+    )
+
+
+async def deleteme_command(update: Update, context: Context) -> None:
+    """Asks first: what goes, what the union keeps anonymised and why."""
+    if (message := update.effective_message) is None:
+        return
+    years = _keep_years(services(context))
+    buttons = (
+        (
+            replies.Button(texts.BUTTON_DELETEME_YES, f"{CB_DELETEME}:yes"),
+            replies.Button(texts.BUTTON_DELETEME_NO, f"{CB_DELETEME}:no"),
+        ),
+    )
+    await send(message, Reply(texts.DELETEME_CONFIRM.format(years=years), buttons))
+
+
+def _keep_years(svc: Services) -> str:
+    return f"{svc.settings.case_keep_days / 365:g}"
+
+
+async def _deleteme(svc: Services, user: User, chat_id: int) -> Reply:
+    def erase(session: Session) -> rights.Erasure:
+        member = touch_member(session=session, telegram_id=user.id, chat_id=chat_id)
+        return rights.erase_member(
+            session,
+            member,
+            forms=svc.applications.forms,
+            notice=texts.DELETEME_STAFF,
+            update_card=svc.casework.update_card,
+        )
+
+    done = await svc.db.session(erase, attempts=1)
+    await asyncio.to_thread(rights.delete_files, svc.files_dir, done.files)
+    log.info("a member's personal data was erased (%d applications kept)", len(done.kept))
+    text = texts.DELETEME_DONE
+    if done.kept:
+        text += "\n\n" + texts.DELETEME_KEPT.format(
+            years=_keep_years(svc), numbers=rights.numbers(done.kept)
+        )
+    return Reply(text)

@@ -40,7 +40,9 @@ from sqlalchemy import create_engine, text
 from benchmarks.load import Setup, bots, fake_telegram, percentile
 from bot import texts
 from bot.fake import FakeTelegram
+from storage.crypto import configure
 from tests.botprocess import STAFF_CHATS, BotProcess
+from tests.factories import TEST_KEY
 from tests.pgserver import Cluster, database_name, throwaway_cluster
 from tests.scripted import Driver, Member, Stalled, check_cases
 
@@ -392,6 +394,7 @@ async def run(
 
 
 def main(argv: list[str] | None = None) -> int:
+    configure([TEST_KEY])  # the bots write with the tests' key; the checks read with it
     parser = argparse.ArgumentParser(prog="python -m benchmarks.faults", description=__doc__)
     parser.add_argument("--scenario", choices=[*SCENARIOS, "all"], default="all")
     parser.add_argument("--members", type=int, default=50)

@@ -39,7 +39,9 @@ from pathlib import Path
 from typing import Any
 
 from bot.fake import FakeTelegram, FakeTelegramServer, WebhookPusher
+from storage.crypto import configure
 from tests.botprocess import STAFF_CHATS, TOKEN, BotProcess
+from tests.factories import TEST_KEY
 from tests.pgserver import database_name, free_port, throwaway_cluster
 from tests.scripted import Driver, Member, check_cases
 
@@ -324,6 +326,7 @@ def report(
 
 
 def main(argv: list[str] | None = None) -> int:
+    configure([TEST_KEY])  # the bots write with the tests' key; the checks read with it
     parser = argparse.ArgumentParser(prog="python -m benchmarks.load", description=__doc__)
     parser.add_argument("--scenario", choices=[*SCENARIOS, "all"], default="all")
     parser.add_argument("--members", type=int, help="instead of the scenario's number")

@@ -69,6 +69,7 @@ def build_application(
     if settings.webhook_secret is not None:
         secrets.append(settings.webhook_secret.get_secret_value())
     redaction.install(secrets)  # from here on, no log line carries personal data or these
+    settings.use_keys()  # personal data encrypted at rest (EncryptionKeyError: no key)
     limits = Limits(
         overall_per_second=settings.send_rate_per_second,
         private_burst=settings.private_burst,

@@ -40,6 +40,7 @@ from bot.app import App, build_application, handle_now, startup
 from bot.fake import FakeRequest, FakeTelegram, FakeUser, make_jpeg
 from bot.services import SERVICES_KEY, Services
 from bot.settings import Settings, load_settings
+from storage.crypto import new_key, write_key_file
 from storage.db import session_scope
 from storage.models import ALL_DEPARTMENTS, Case, CaseMessage, StaffRole
 from storage.staff import add_staff
@@ -361,7 +362,13 @@ async def run_chat(
             folder = Path("data") if keep else Path(scratch)
             overrides["database_url"] = f"sqlite:///{folder / 'chat.db'}"
             overrides["files_dir"] = folder / "chat-files"
-        return await _run_chat(chat_settings(**overrides), stdin, out)
+            if not keep:
+                overrides["key_file"] = folder / "chat.key"
+        settings = chat_settings(**overrides)
+        if settings.encryption_key is None and not settings.key_path.exists():
+            # A trial needs no set-up: its own key, beside its own data.
+            write_key_file(settings.key_path, [new_key()])
+        return await _run_chat(settings, stdin, out)
 
 
 async def _run_chat(settings: Settings, stdin: TextIO, out: TextIO) -> int:

@@ -130,6 +130,24 @@ def _parser() -> argparse.ArgumentParser:
     )
     doctor.set_defaults(command=_doctor)
 
+    keys = commands.add_parser(
+        "keys", help="the key personal data is encrypted with (kept outside the database)"
+    )
+    key_actions = keys.add_subparsers(required=True, metavar="ACTION")
+    new_key = key_actions.add_parser(
+        "new",
+        help="make a key and write it to the key file (UNIONBOT_KEY_FILE, default "
+        "data/union-bot.key); --add puts it before the keys already there, for a rotation",
+    )
+    new_key.add_argument("--add", action="store_true", help="keep the keys already there")
+    new_key.set_defaults(command=_keys, action="new")
+    rotate = key_actions.add_parser(
+        "rotate",
+        help="re-encrypt every stored value and file under the first key (after `keys new "
+        "--add` and a restart of the bot); then the older keys can be removed",
+    )
+    rotate.set_defaults(command=_keys, action="rotate")
+
     misses = commands.add_parser(
         "misses", help="questions the bot could not settle, grouped and counted"
     )
@@ -157,7 +175,7 @@ def _serve(command: str) -> int:
     from bot.inbox import default_instance_name
     from bot.settings import Settings
 
-    if (settings := _settings(Settings, command)) is None:
+    if (settings := _settings(Settings, command, keys=True)) is None:
         return 2
     if command == "webhook":
         missing = [
@@ -254,15 +272,59 @@ def _chat(args: argparse.Namespace) -> int:
         return 0
 
 
-def _settings(kind: type[SettingsT], command: str) -> SettingsT | None:
-    """The settings, or None after one line on stderr that names the bad one."""
+def _settings(kind: type[SettingsT], command: str, *, keys: bool = False) -> SettingsT | None:
+    """The settings (and, with `keys`, the encryption keys in use), or None after one line on
+    stderr that names what is wrong."""
     from bot.settings import SettingsError, load_settings
+    from storage.crypto import EncryptionKeyError
 
     try:
-        return load_settings(kind)
-    except SettingsError as error:
+        settings = load_settings(kind)
+        if keys:
+            settings.use_keys()
+        return settings
+    except (SettingsError, EncryptionKeyError) as error:
         print(f"union-bot {command}: {error}", file=sys.stderr)
         return None
+
+
+def _keys(args: argparse.Namespace) -> int:
+    from bot.settings import StorageSettings
+    from storage.crypto import (
+        EncryptionKeyError,
+        new_key,
+        read_key_file,
+        rotate_database,
+        rotate_files,
+        write_key_file,
+    )
+    from storage.db import make_engine
+
+    if (settings := _settings(StorageSettings, "keys")) is None:
+        return 2
+    path = settings.key_path
+    if args.action == "new":
+        old = read_key_file(path) if path.is_file() else []
+        if old and not args.add:
+            print(
+                f"union-bot keys new: {path} has a key already; `keys new --add` adds one for "
+                "a rotation (replacing it would make the stored data unreadable)",
+                file=sys.stderr,
+            )
+            return 2
+        write_key_file(path, [new_key(), *old])
+        print(f"a new key is first in {path} (mode 600); keep a copy of this file in a safe place")
+        return 0
+    try:
+        settings.use_keys()
+        engine = make_engine(settings.database_url)
+        values = rotate_database(engine)
+        files = rotate_files(getattr(settings, "files_dir", None) or settings.data_dir / "files")
+    except EncryptionKeyError as error:
+        print(f"union-bot keys rotate: {error}", file=sys.stderr)
+        return 2
+    print(f"re-encrypted {values} stored values and {files} files under the first key")
+    return 0
 
 
 def _db(args: argparse.Namespace) -> int:
@@ -362,7 +424,7 @@ def _misses(args: argparse.Namespace) -> int:
     from storage.cases import miss_summary
     from storage.db import make_engine, session_scope
 
-    if (settings := _settings(StorageSettings, "misses")) is None:
+    if (settings := _settings(StorageSettings, "misses", keys=True)) is None:
         return 2
     with session_scope(make_engine(settings.database_url)) as session:
         rows = miss_summary(session=session)

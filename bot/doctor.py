@@ -48,6 +48,7 @@ def examine(
                     )
                 )
     findings += _database(storage)
+    findings.append(_keys(storage))
     this_year = now.astimezone(CHINA).year
     for year in (this_year, this_year + 1):
         if WorkCalendar.covers(year):
@@ -62,6 +63,28 @@ def examine(
         else Finding(Level.PROBLEM, texts.STATS_NO_FONT)
     )
     return findings
+
+
+def _keys(storage: StorageSettings) -> Finding:
+    """The encryption key: there, private, well-formed, and able to read what is stored."""
+    from storage import crypto
+    from storage.db import make_engine
+    from storage.models import Case, Draft, Member, Miss
+
+    try:
+        keys = storage.encryption_keys()
+        crypto.configure(keys)
+        engine = make_engine(storage.database_url, migrate=False)
+        from sqlmodel import Session, select
+
+        with Session(engine) as session:  # one value of each kind, if there is one
+            for table in (Case, Draft, Member, Miss):
+                session.exec(select(table).limit(1)).all()
+    except crypto.EncryptionKeyError as error:
+        return Finding(Level.PROBLEM, texts.DOCTOR_KEY_BAD.format(error=error))
+    except SQLAlchemyError:
+        pass  # the database's own finding says what is wrong with it
+    return Finding(Level.OK, texts.DOCTOR_KEY_OK.format(count=len(keys)))
 
 
 def _database(storage: StorageSettings) -> list[Finding]:

@@ -72,21 +72,35 @@ class Inbox:
         # Handled here, replies sent, but the database could not record it: marked when it is
         # back, never handled again by this process.
         self._unmarked: set[int] = set()
+        # Stores under way, by update: a second delivery of one waits for the first.
+        self._storing: dict[int, asyncio.Future[tuple[bool, InboxUpdate | None]]] = {}
         # Puts an update back at the end of the queue (set by the application).
         self.requeue: Callable[[Update], Awaitable[None]] | None = None
 
     async def keep(self, update: Update) -> bool:
         """Store an arriving update; whether this instance should queue it."""
         update_id = update.update_id
+        if (storing := self._storing.get(update_id)) is not None:
+            # The same update again while its store waits (Telegram gave up on the first
+            # delivery): this one succeeds or fails with it, never acknowledged before it.
+            await asyncio.shield(storing)
+            return False
         if update_id in self._queued or update_id in self._unmarked:
             return False  # waiting here already, or handled here
-        self._queued.add(update_id)  # taken before the wait: a second delivery finds it here
+        self._queued.add(update_id)
         payload, key = update.to_dict(), order_key(update)
+        storing = asyncio.ensure_future(self.db.call(self._store, update_id, payload, key))
+        self._storing[update_id] = storing
         try:
-            fresh, known = await self.db.call(self._store, update_id, payload, key)
+            fresh, known = await asyncio.shield(storing)
         except BaseException:
             self._queued.discard(update_id)
             raise
+        finally:
+            if storing.done():
+                self._storing.pop(update_id, None)
+            else:
+                storing.add_done_callback(lambda _: self._storing.pop(update_id, None))
         if not fresh and (known is None or known.handled_at is not None):
             self._queued.discard(update_id)
             return False  # handled already

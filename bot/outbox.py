@@ -11,6 +11,7 @@ the same case and chat supersedes an older one, so a burst of changes edits the 
 
 from __future__ import annotations
 
+import asyncio
 import html
 import logging
 from collections.abc import Callable, Container
@@ -119,6 +120,11 @@ class Postman:
             return function(*args, **kwargs)
         return await self.db.call(function, *args, **kwargs)
 
+    async def _record(self, function: Callable[..., None], *args: Any, **kwargs: Any) -> None:
+        """What became of a send, recorded even if the bot stops meanwhile (a message that went
+        out and is not marked would go out again at the next start)."""
+        await asyncio.shield(self.call(function, *args, **kwargs))
+
     def claim_due(self, *, busy: Container[int], room: int) -> list[OutboxMessage]:
         """Lease the first due row of up to `room` chats not in `busy`, most urgent first."""
         claimed: list[OutboxMessage] = []
@@ -218,27 +224,26 @@ class Postman:
                 )
                 message_id = posted.message_id
         except _Superseded:
-            await self.call(self._done, message, None)
+            await self._record(self._done, message, None)
             return 0
         except RetryAfter as error:
-            await self.call(
-                self._retry, message, error, timedelta(seconds=_seconds(error.retry_after))
-            )
+            wait = timedelta(seconds=_seconds(error.retry_after))
+            await self._record(self._retry, message, error, wait)
             return 0
         except Forbidden as error:
-            await self.call(self._fail, message, error, blocked=True)
+            await self._record(self._fail, message, error, blocked=True)
             return 0
         except BadRequest as error:
-            await self.call(self._fail, message, error, blocked=False)
+            await self._record(self._fail, message, error, blocked=False)
             return 0
         except TelegramError as error:  # network errors, timeouts, 5xx
-            await self.call(self._retry, message, error, self._backoff(message))
+            await self._record(self._retry, message, error, self._backoff(message))
             return 0
         except Exception as error:  # a bug or a database error: this message waits, not all
             log.exception("outbox %s could not be sent", message.id)
-            await self.call(self._retry, message, error, self._backoff(message))
+            await self._record(self._retry, message, error, self._backoff(message))
             return 0
-        await self.call(self._done, message, message_id, new_card=message.card and new_card)
+        await self._record(self._done, message, message_id, new_card=message.card and new_card)
         return 1
 
     def _backoff(self, message: OutboxMessage) -> timedelta:

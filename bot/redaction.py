@@ -20,8 +20,9 @@ import threading
 from collections.abc import Callable, Iterable
 from typing import Any
 
-# 18-digit ID numbers (the last may be X) and the old 15-digit ones, and any longer run of digits.
-ID_NUMBER = re.compile(r"(?<![0-9A-Za-z])\d{14,17}[0-9Xx](?![0-9A-Za-z])")
+# ID numbers (18 digits, the last may be X; the old 15), bank cards and any longer run of
+# digits, also grouped with spaces or dashes (1201 0219 8506 1512 3X, 6222-0202-0011-2233).
+ID_NUMBER = re.compile(r"(?<![0-9A-Za-z])\d(?:[ \-]?\d){13,}(?:[ \-]?[Xx])?(?![0-9A-Za-z])")
 # Mobile numbers, with or without +86 and with spaces or dashes between the groups.
 MOBILE = re.compile(r"(?<![\d])(?:\+?86[\s-]?)?1[3-9]\d(?:[\s-]?\d){8}(?!\d)")
 # Landlines with their area code: 022-24312556, 022 2431 2556, (022)24312556.
@@ -67,10 +68,11 @@ def _clean(record: logging.LogRecord) -> logging.LogRecord:
     try:
         message = record.getMessage()
     except Exception:  # a malformed call: log what there is, cleaned
-        message = f"{record.msg} {record.args!r}"
+        message = f"{record.msg} <arguments not logged>"
     record.msg, record.args = scrub(message), None
     if record.exc_info and record.exc_info[0] is not None:
         record.exc_text = scrub(logging.Formatter().formatException(record.exc_info))
+        record.exc_info = None  # a formatter of its own would format the raw one again
     if record.stack_info:
         record.stack_info = scrub(record.stack_info)
     return record

@@ -18,6 +18,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from sqlalchemy import delete, or_
 from sqlmodel import Session, col, select
 
 from bot.applications import INTERNAL
@@ -29,9 +30,12 @@ from storage.models import (
     Case,
     CaseEvent,
     CaseKind,
+    CaseMessage,
     CaseStatus,
     Draft,
+    InboxUpdate,
     Member,
+    OutboxMessage,
     utcnow,
 )
 
@@ -188,14 +192,39 @@ def erase_member(
             session.add(case)
         session.flush()
         session.delete(draft)
-    for case in session.exec(select(Case).where(Case.member_id == member.id)).all():
+    cases = session.exec(select(Case).where(Case.member_id == member.id)).all()
+    case_ids = [case.id for case in cases if case.id is not None]
+    # What was sent or owed about the member's cases, or to the member: relays, replies, the
+    # caseworker's private brief with the phone, history copies.
+    session.execute(
+        delete(OutboxMessage).where(
+            or_(
+                col(OutboxMessage.case_id).in_(case_ids),
+                col(OutboxMessage.chat_id) == member.chat_id,
+            )
+        ),
+        execution_options={"synchronize_session": False},
+    )
+    session.execute(
+        delete(CaseMessage).where(col(CaseMessage.chat_id) == member.chat_id),
+        execution_options={"synchronize_session": False},
+    )
+    session.execute(
+        delete(InboxUpdate)
+        .where(col(InboxUpdate.chat_key) == member.chat_id)
+        .where(col(InboxUpdate.handled_at).is_not(None)),
+        execution_options={"synchronize_session": False},
+    )
+    for case in cases:
         for attachment in session.exec(select(Attachment).where(Attachment.case_id == case.id)):
             freed.add(attachment.path)
             session.delete(attachment)
         for event in session.exec(select(CaseEvent).where(CaseEvent.case_id == case.id)):
+            if event.actor is Actor.MEMBER:
+                event.actor_telegram_id = None  # who did it: no longer said
             if event.detail:
                 event.detail = {k: v for k, v in event.detail.items() if k == "form"}
-                session.add(event)
+            session.add(event)
         case.member_label = ERASED_MEMBER
         case.rating_comment = None
         if case.kind is CaseKind.CONSULTATION:

@@ -11,6 +11,7 @@ from pydantic import Field, SecretStr, ValidationError, field_validator, model_v
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from bot.flood import FloodRule
+from storage.crypto import EncryptionKeyError, configure
 
 DEFAULT_API_BASE_URL = "https://api.telegram.org/bot"
 
@@ -40,6 +41,13 @@ class StorageSettings(BaseSettings):
 
     data_dir: Path = Path("data")
     database_url: str = ""
+    # Personal data is encrypted at rest (storage.crypto) with UNIONBOT_ENCRYPTION_KEY, or with
+    # the key file (default <data_dir>/union-bot.key, written 0600 by `union-bot keys new`).
+    # Several keys, comma-separated or a line each: the first encrypts, every one decrypts.
+    encryption_key: SecretStr | None = None
+    key_file: Path | None = None
+    # Uploaded files are kept here (default: <data_dir>/files), encrypted.
+    files_dir: Path | None = None
 
     @field_validator("database_url")
     @classmethod
@@ -60,6 +68,34 @@ class StorageSettings(BaseSettings):
             self.database_url = f"sqlite:///{self.data_dir / 'union-bot.db'}"
         return self
 
+    @property
+    def key_path(self) -> Path:
+        return self.key_file or self.data_dir / "union-bot.key"
+
+    def encryption_keys(self) -> list[str]:
+        """The keys, newest first; EncryptionKeyError (one line) when there is none or the key
+        file can be read by others."""
+        if self.encryption_key is not None:
+            secret = self.encryption_key.get_secret_value().replace(",", "\n")
+            return [key.strip() for key in secret.splitlines() if key.strip()]
+        path = self.key_path
+        if not path.is_file():
+            raise EncryptionKeyError(
+                f"no encryption key: set UNIONBOT_ENCRYPTION_KEY, or run `union-bot keys new` "
+                f"(it writes {path})"
+            )
+        mode = path.stat().st_mode & 0o777
+        if mode & 0o077:
+            raise EncryptionKeyError(
+                f"the key file {path} can be read by others (mode {mode:o}): chmod 600 {path}"
+            )
+        lines = path.read_text(encoding="utf-8").splitlines()
+        return [line.strip() for line in lines if line.strip() and not line.startswith("#")]
+
+    def use_keys(self) -> None:
+        """Encrypt and decrypt personal data with these settings' keys from now on."""
+        configure(self.encryption_keys())
+
 
 class Settings(StorageSettings):
     token: SecretStr = Field(description="The bot token from @BotFather")
@@ -75,8 +111,6 @@ class Settings(StorageSettings):
     # Below this score the bot asks back ("您是想问：") instead of answering.
     confident_score: float = Field(default=45.0, ge=0, le=100)
     outbox_retry_seconds: float = Field(default=30.0, gt=0)
-    # Uploaded files are kept here (default: <data_dir>/files).
-    files_dir: Path | None = None
     # Drafts: kept this long after the last answer, with a reminder this long before; a member
     # back after a pause is first asked whether to continue.
     draft_keep_days: float = Field(default=7.0, gt=0)

@@ -686,6 +686,8 @@ DOCTOR_CHAT_FAILED = (
     "稍后再运行 union-bot doctor。"
 )
 DOCTOR_MEMBER_STATUS = {"creator": "群主", "administrator": "管理员", "member": "成员"}
+DOCTOR_KEY_OK = "加密密钥：已配置 {count} 个，能读取已保存的数据。"
+DOCTOR_KEY_BAD = "加密密钥：{error}"
 DOCTOR_SUMMARY_OK = "没有需要处理的问题。"
 DOCTOR_SUMMARY_PROBLEMS = "有 {count} 个问题需要处理。"
 

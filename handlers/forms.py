@@ -33,6 +33,7 @@ from knowledge.forms import (
     looks_like_organisation_name,
 )
 from storage.cases import touch_member
+from storage.crypto import encrypt_bytes
 from storage.models import (
     Attachment,
     Case,
@@ -313,7 +314,8 @@ async def save_upload(
     relative = Path(digest[:2]) / digest
     target = svc.files_dir / relative
     if not target.exists():
-        write_private(target, content)  # 0600 in 0700 folders, whatever the umask
+        # Encrypted, 0600 in 0700 folders whatever the umask.
+        write_private(target, encrypt_bytes(content))
     return digest, str(relative), len(content), detected_type(content)
 
 

@@ -44,7 +44,7 @@ from storage.cases import (
     record_miss,
     touch_member,
 )
-from storage.db import session_scope
+from storage.db import forget_old_pages, session_scope
 from storage.models import Case, Draft, Member, MissReason, utcnow
 
 PRIVATE = filters.ChatType.PRIVATE
@@ -665,6 +665,7 @@ async def _deleteme(svc: Services, user: User, chat_id: int) -> Reply:
 
     done = await svc.db.session(erase, attempts=1)
     await asyncio.to_thread(rights.delete_files, svc.files_dir, done.files)
+    await svc.db.call(forget_old_pages, svc.engine)  # nothing erased left in SQLite's WAL
     log.info("a member's personal data was erased (%d applications kept)", len(done.kept))
     text = texts.DELETEME_DONE
     if done.kept:

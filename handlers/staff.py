@@ -33,6 +33,7 @@ from bot.replies import Button, Reply, callback_number, escape
 from bot.services import Context, Services, services
 from handlers.common import answer_query, markup
 from storage.cases import case_for_reply
+from storage.crypto import decrypt_bytes
 from storage.db import session_scope
 from storage.models import Attachment, Case, StaffPrompt, utcnow
 
@@ -372,7 +373,8 @@ async def _send_privately(
         document: InputFile | str = attachment.telegram_file_id
         if copy is not None and copy.is_file():
             name = svc.casework.attachment_name(case, attachment, index)
-            document = InputFile(await asyncio.to_thread(copy.read_bytes), filename=name)
+            content = decrypt_bytes(await asyncio.to_thread(copy.read_bytes))
+            document = InputFile(content, filename=name)
         await bot.send_document(
             user.id,
             document,

@@ -330,8 +330,8 @@ def purge_closed_cases(*, session: Session, now: datetime, keep: timedelta) -> i
         .where(col(Case.status).in_(FINAL_STATUSES))
         .where(col(Case.closed_at).is_not(None))
         .where(col(Case.closed_at) < cutoff)
-        .where(Case.subject != PURGED_SUBJECT)
     ).all()
+    cases = [case for case in cases if case.subject != PURGED_SUBJECT]  # stored encrypted
     for case in cases:
         case.answers = None
         case.subject = PURGED_SUBJECT

@@ -45,7 +45,19 @@ def _sqlite_pragmas(connection: Any, _record: Any) -> None:
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA busy_timeout=30000")
+    # What is deleted or overwritten (an erased member, a value re-encrypted) is zeroed on disk,
+    # not left in free pages.
+    cursor.execute("PRAGMA secure_delete=ON")
     cursor.close()
+
+
+def forget_old_pages(engine: Engine) -> None:
+    """SQLite: write the WAL back into the database and empty it, so that the old versions of
+    changed pages (plaintext before a rotation, an erased member's data) are gone from disk."""
+    if engine.dialect.name != "sqlite":
+        return
+    with engine.connect() as connection:
+        connection.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
 
 
 @contextmanager

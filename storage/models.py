@@ -6,9 +6,11 @@ from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, Column, UniqueConstraint
+from sqlalchemy import BigInteger, Column, UniqueConstraint
 from sqlalchemy.orm import declared_attr
 from sqlmodel import Field, SQLModel
+
+from storage.crypto import EncryptedJSON, EncryptedText, encrypted
 
 
 def utcnow() -> datetime:
@@ -81,7 +83,7 @@ class Member(SQLModel, table=True):
     telegram_id: int = Field(sa_column=Column(BigInteger, unique=True, nullable=False))
     chat_id: int = Field(sa_column=Column(BigInteger, nullable=False))
     # The last question the bot could not settle, so that 转人工 can hand it over.
-    pending_question: str | None = None
+    pending_question: str | None = Field(default=None, sa_type=EncryptedText)
     pending_question_at: datetime | None = None
     pending_duty: str | None = None  # the duty it was confidently routed to
     # 转人工 pressed with no question at hand: the next text is the question.
@@ -89,7 +91,7 @@ class Member(SQLModel, table=True):
     handoff_duty: str | None = None
     # What the member agreed to have remembered for the next application (name, phone, unit),
     # and when they agreed; /profile shows and deletes it.
-    profile: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON))
+    profile: dict[str, Any] | None = Field(default=None, sa_column=Column(EncryptedJSON))
     profile_consented_at: datetime | None = None
     blocked: bool = False
     # The case whose rating the member just gave: their next text is its optional comment.
@@ -124,7 +126,7 @@ class CaseBase(SQLModel):
     duty_id: str | None = None
     department: str | None = None
     status: CaseStatus = CaseStatus.OPEN
-    subject: str = ""  # the member's question, or the form's title
+    subject: str = Field(default="", sa_type=EncryptedText)  # the question, or the form's title
 
 
 class Case(CaseBase, table=True):
@@ -146,12 +148,12 @@ class Case(CaseBase, table=True):
     form_id: str | None = None
     # The draft it was filed from: unique, so that a double 提交 files one case.
     draft_id: int | None = Field(default=None, foreign_key="draft.id", unique=True)
-    answers: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON))
+    answers: dict[str, Any] | None = Field(default=None, sa_column=Column(EncryptedJSON))
     # The staff chat and the message there that stands for the case (the card).
     staff_chat_id: int | None = Field(default=None, sa_column=Column(BigInteger))
     card_message_id: int | None = None
     # How staff see the member on the card: their Telegram name (or 匿名反映).
-    member_label: str | None = None
+    member_label: str | None = Field(default=None, sa_type=EncryptedText)
     # A burst of cases: the card waits, and the case is listed in the next digest instead.
     card_held: bool = False
     # The caseworker, once accepted (受理), and the handling deadline in working days.
@@ -165,7 +167,7 @@ class Case(CaseBase, table=True):
     talked_at: datetime | None = None
     # 回访: the member's rating after 办结 or 驳回.
     rating: Rating | None = None
-    rating_comment: str | None = None
+    rating_comment: str | None = Field(default=None, sa_type=EncryptedText)
     rated_at: datetime | None = None
     created_at: datetime = Field(default_factory=utcnow)
     updated_at: datetime = Field(default_factory=utcnow)
@@ -205,7 +207,7 @@ class Draft(SQLModel, table=True):
     member_id: int = Field(foreign_key="member.id", index=True)
     form_id: str
     stage: DraftStage = Field(default=DraftStage.CONSENT, index=True)
-    answers: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON))
+    answers: dict[str, Any] = Field(default_factory=dict, sa_column=Column(EncryptedJSON))
     # The field being asked; set while filling. `return_to_review` after changing one field.
     current_field: str | None = None
     # When the current question went out: a text sent before it is not its answer (a member
@@ -213,7 +215,7 @@ class Draft(SQLModel, table=True):
     asked_at: datetime | None = None
     # The words of the last typed answer: the same words again as the next answer are
     # checked with the member first.
-    last_answer: str | None = None
+    last_answer: str | None = Field(default=None, sa_type=EncryptedText)
     # The last update (Telegram's update_id) whose text the draft has taken: handled again
     # after a crash (its effects stored, its mark as handled lost), it is not the next answer.
     last_update_id: int | None = Field(default=None, sa_type=BigInteger)
@@ -244,9 +246,10 @@ class Attachment(SQLModel, table=True):
     # Where the member sent it, so that it can be copied to the staff chat as it is.
     chat_id: int = Field(sa_column=Column(BigInteger, nullable=False))
     message_id: int
-    file_name: str | None = None
+    file_name: str | None = Field(default=None, sa_type=EncryptedText)
     mime_type: str | None = None
-    caption: str | None = None  # what the member wrote with it, shown to staff with the file
+    # What the member wrote with it, shown to staff with the file.
+    caption: str | None = Field(default=None, sa_type=EncryptedText)
     size: int
     sha256: str
     path: str  # relative to the files directory
@@ -262,7 +265,7 @@ class CaseEvent(SQLModel, table=True):
     actor: Actor
     actor_telegram_id: int | None = Field(default=None, sa_column=Column(BigInteger))
     action: str
-    detail: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON))
+    detail: dict[str, Any] = Field(default_factory=dict, sa_column=Column(EncryptedJSON))
 
 
 SUPPLEMENT = "__supplement__"  # Attachment.field_id of material sent after filing
@@ -289,8 +292,9 @@ class OutboxMessage(SQLModel, table=True):
 
     id: int | None = Field(default=None, primary_key=True)
     chat_id: int = Field(sa_column=Column(BigInteger, nullable=False, index=True))
-    text: str
-    reply_markup: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON))
+    text: str = Field(sa_type=EncryptedText)
+    # Buttons may carry a remembered name or phone (使用已保存的：…): encrypted too.
+    reply_markup: dict[str, Any] | None = Field(default=None, sa_column=Column(EncryptedJSON))
     reply_to_message_id: int | None = None
     # Set for a relayed photo or file: copyMessage of this message instead of the text.
     copy_from_chat_id: int | None = Field(default=None, sa_column=Column(BigInteger))
@@ -323,7 +327,7 @@ class InboxUpdate(SQLModel, table=True):
     ones not yet handled are handled at start-up, and one seen twice is handled once."""
 
     update_id: int = Field(sa_column=Column(BigInteger, primary_key=True, autoincrement=False))
-    payload: dict[str, Any] = Field(sa_column=Column(JSON, nullable=False))
+    payload: dict[str, Any] = Field(sa_column=Column(EncryptedJSON, nullable=False))
     # Whose it is (the chat, else the user): one member's updates are handled in order.
     chat_key: int | None = Field(default=None, sa_column=Column(BigInteger, index=True))
     received_at: datetime = Field(default_factory=utcnow)
@@ -359,7 +363,7 @@ class Miss(SQLModel, table=True):
     """A question the bot could not settle: the text only, nothing that identifies the member."""
 
     id: int | None = Field(default=None, primary_key=True)
-    question: str
+    question: str = Field(sa_type=EncryptedText)
     reason: MissReason
     guess: str | None = None  # the duty the router leaned to, if any
     created_at: datetime = Field(default_factory=utcnow)
@@ -373,3 +377,14 @@ class ScheduledRun(SQLModel, table=True):
     period: str = Field(primary_key=True)
     instance: str
     ran_at: datetime = Field(default_factory=utcnow)
+
+
+# Every encrypted column, for `union-bot keys rotate`.
+encrypted("member", "id", "pending_question", "profile")
+encrypted("draft", "id", "answers", "last_answer")
+encrypted("case", "id", "subject", "answers", "member_label", "rating_comment")
+encrypted("caseevent", "id", "detail")
+encrypted("outboxmessage", "id", "text", "reply_markup")
+encrypted("attachment", "id", "caption", "file_name")
+encrypted("inboxupdate", "update_id", "payload")
+encrypted("miss", "id", "question")

@@ -33,9 +33,19 @@ def private_file(path: Path) -> Path:
 
 
 def write_private(path: Path, content: bytes) -> None:
-    """Write a new file that only the bot's user can read (an upload's copy)."""
+    """Write a file that only the bot's user can read (an upload's copy, encrypted by the
+    caller; the key file), whole or not at all: written beside it, flushed to disk, then put
+    in its place, so that a crash or a second writer never leaves half a file."""
     private_dir(path.parent)
-    descriptor = os.open(path, os.O_CREAT | os.O_WRONLY | os.O_TRUNC, FILE_MODE)
-    with os.fdopen(descriptor, "wb") as handle:
-        handle.write(content)
-    path.chmod(FILE_MODE)
+    temporary = path.with_name(f".{path.name}.{os.getpid()}.{id(content)}.tmp")
+    descriptor = os.open(temporary, os.O_CREAT | os.O_WRONLY | os.O_TRUNC, FILE_MODE)
+    try:
+        with os.fdopen(descriptor, "wb") as handle:
+            handle.write(content)
+            handle.flush()
+            os.fsync(handle.fileno())
+        temporary.chmod(FILE_MODE)
+        os.replace(temporary, path)
+    except BaseException:
+        temporary.unlink(missing_ok=True)
+        raise

@@ -10,6 +10,8 @@ import pytest
 
 from knowledge.catalogue import Catalogue, load_catalogue
 from knowledge.router import Router, build_router
+from storage.crypto import configure
+from tests.factories import TEST_KEY
 from tests.pgserver import (
     Cluster,
     Unavailable,
@@ -27,8 +29,15 @@ def bot_env(**settings: object) -> dict[str, str]:
     """This process's environment without the developer's UNIONBOT_* settings, plus these
     (token="1:a" becomes UNIONBOT_TOKEN=1:a), for running union-bot as a subprocess."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("UNIONBOT_")}
+    env["UNIONBOT_ENCRYPTION_KEY"] = TEST_KEY  # encryption_key=None: without one
     env.update({f"UNIONBOT_{name.upper()}": str(value) for name, value in settings.items()})
-    return env
+    return {k: v for k, v in env.items() if v != "None"}
+
+
+@pytest.fixture(autouse=True, scope="session")
+def encryption_key() -> None:
+    """Personal data is stored encrypted: the tests read and write it with their own key."""
+    configure([TEST_KEY])
 
 
 @pytest.fixture(scope="session")

@@ -50,3 +50,7 @@ def make_card_number(n: int = 0, prefix: str = "621700") -> str:
 
     body = f"{prefix}{n:012d}"
     return body + luhn.calc_check_digit(body)
+
+
+# The tests' encryption key (synthetic, never used for real data).
+TEST_KEY = "dGVzdC1rZXktdW5pb24tYm90LW5vdC1mb3ItcmVhbC0="

@@ -16,6 +16,7 @@ from sqlalchemy import create_engine, text
 
 from bot import texts
 from bot.fake import FakeTelegram, make_jpeg
+from storage.crypto import decrypt_text
 from tests.factories import make_id_number, make_mobile
 
 
@@ -176,7 +177,7 @@ def check_cases(database_url: str, members: Sequence[Member]) -> tuple[int, int,
         if len(cases) > 1:
             duplicated += 1
         for _, answers in cases:
-            data = answers if isinstance(answers, dict) else json.loads(answers)
+            data = answers if isinstance(answers, dict) else json.loads(decrypt_text(answers))
             if not str(data.get("phone", "")).endswith(member.phone):
                 mixed += 1
     return lost, duplicated, mixed

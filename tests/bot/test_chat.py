@@ -16,6 +16,7 @@ from bot.services import SERVICES_KEY
 from bot.settings import Settings
 from knowledge.router import Router
 from tests.conftest import bot_env
+from tests.factories import TEST_KEY
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -132,6 +133,7 @@ async def test_staff_lines_go_where_a_staffer_would_put_them(
         "api_base_url": "http://fake.telegram.invalid/bot",
         "database_url": f"sqlite:///{tmp_path / 'chat.db'}",
         "files_dir": tmp_path / "files",
+        "encryption_key": TEST_KEY,
         **DEMO_STAFF_CHATS,
     }
     settings = Settings(_env_file=None, **values)  # type: ignore[call-arg]

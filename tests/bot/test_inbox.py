@@ -261,3 +261,43 @@ async def test_stopping_sets_waiting_updates_aside_for_the_next_start(
     assert queue.qsize() == 1 and queue.get_nowait() is stop  # nothing left to handle now
     again = Inbox(engine, "test")  # the next start
     assert len(await again.left_behind(None)) == 3  # type: ignore[arg-type]
+
+
+async def test_a_second_delivery_while_the_store_waits_shares_its_outcome(
+    tmp_path: Path, router: Router
+) -> None:
+    """A webhook retried while the first store still waits (a slow database) is acknowledged
+    only with it: when the store fails, both fail (500: Telegram tries again)."""
+    import threading
+
+    release = threading.Event()
+    failing = {"now": True}
+
+    class Slow(Inbox):
+        def _store(self, update_id: int, payload: dict[str, Any], key: int | None) -> Any:
+            release.wait(10)
+            if failing["now"]:
+                raise OperationalError("INSERT", {}, Exception("server closed the connection"))
+            return super()._store(update_id, payload, key)
+
+    engine = make_engine(harness_settings(tmp_path).database_url)
+    box = Slow(engine, "a")
+    fake = FakeTelegram(token=TOKEN)
+    update = Update.de_json(fake.user_message(MEMBERS[0], text="你好", enqueue=False), None)
+    first = asyncio.create_task(box.keep(update))
+    await asyncio.sleep(0.05)
+    second = asyncio.create_task(box.keep(update))
+    await asyncio.sleep(0.05)
+    assert not second.done()  # not acknowledged while the first waits
+    release.set()
+    for task in (first, second):
+        try:
+            await task
+        except OperationalError:
+            continue
+        raise AssertionError("a delivery was acknowledged though the update was not stored")
+    failing["now"] = False
+    release.set()
+    first = asyncio.create_task(box.keep(update))
+    second = asyncio.create_task(box.keep(update))
+    assert (await first, await second) == (True, False)  # stored once, queued once

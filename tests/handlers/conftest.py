@@ -19,6 +19,7 @@ from knowledge.router import Router
 from storage.db import make_engine, session_scope
 from storage.models import ALL_DEPARTMENTS, StaffRole
 from storage.staff import add_staff
+from tests.factories import TEST_KEY
 
 TOKEN = "555000111:test-token"
 GENERAL = -1001000000000
@@ -116,6 +117,7 @@ class Harness:
 def harness_settings(tmp_path: Path, **overrides: Any) -> Settings:
     values: dict[str, Any] = {
         "token": TOKEN,
+        "encryption_key": TEST_KEY,
         "api_base_url": "http://fake.invalid/bot",
         "database_url": f"sqlite:///{tmp_path / 'bot.db'}",
         "data_dir": tmp_path,

@@ -15,6 +15,7 @@ from bot.applications import Applications
 from bot.fake import FakeUser, make_jpeg
 from bot.services import SERVICES_KEY, Services
 from knowledge.forms import FieldType, Form, FormField
+from storage.crypto import decrypt_bytes
 from storage.models import Attachment, Case, CaseStatus, Draft, DraftStage
 from tests.factories import make_card_number, make_id_number, make_mobile, make_uscc
 from tests.handlers.conftest import DEMOCRATIC, ORGANIZATION, PUBLICITY, RIGHTS, Harness
@@ -235,8 +236,9 @@ async def test_every_form_end_to_end(harness: Harness, form_id: str) -> None:
     assert (f"附件：{len(attachments)} 个" if attachments else "附件：无") in card["text"]
     for attachment in attachments:
         stored = _svc(harness).files_dir / attachment.path
-        assert stored.exists() and stored.stat().st_size == attachment.size
-        assert hashlib.sha256(stored.read_bytes()).hexdigest() == attachment.sha256
+        content = decrypt_bytes(stored.read_bytes())  # encrypted on disk
+        assert content != stored.read_bytes() and len(content) == attachment.size
+        assert hashlib.sha256(content).hexdigest() == attachment.sha256
     # Personal data on the card is masked.
     for field in form.fields:
         value = (case.answers or {}).get(field.id)

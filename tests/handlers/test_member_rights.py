@@ -10,7 +10,17 @@ from typing import Any
 from sqlmodel import Session, select
 
 from knowledge.forms import FieldType
-from storage.models import Attachment, Case, CaseKind, CaseStatus, Draft, Member
+from storage.models import (
+    Attachment,
+    Case,
+    CaseEvent,
+    CaseKind,
+    CaseMessage,
+    CaseStatus,
+    Draft,
+    Member,
+    OutboxMessage,
+)
 from tests.handlers.conftest import RIGHTS, Harness
 from tests.handlers.test_forms import _forms, _text_for, fill, start
 
@@ -96,6 +106,15 @@ async def test_deleteme_erases_and_keeps_only_the_anonymised_application(
             session.exec(select(Member).where(Member.telegram_id == harness.member.id)).first()
             is None
         )
+        # Nothing left that ties the kept application to the Telegram account, or holds the
+        # member's words or phone: no outbox copies, no message links, no actor ids.
+        member_id = harness.member.id
+        outbox = list(session.exec(select(OutboxMessage)))
+        assert not [o for o in outbox if o.chat_id == member_id]
+        assert not [o for o in outbox if "1390000" in o.text or "癌症" in o.text]
+        assert not [m for m in session.exec(select(CaseMessage)) if m.chat_id == member_id]
+        events = session.exec(select(CaseEvent))
+        assert not [e for e in events if e.actor_telegram_id == member_id]
     assert not any(p.is_file() for p in files_dir.rglob("*")), "the uploaded files are gone"
     told = harness.texts(RIGHTS)
     assert any("会员已申请删除个人信息" in t and case.number in t for t in told)

@@ -59,7 +59,8 @@ async def test_misses_expire(harness: Harness) -> None:
         record_miss(session=session, question="老问题", reason=MissReason.UNSURE)
         record_miss(session=session, question="新问题", reason=MissReason.UNSURE)
         session.commit()
-        old = session.exec(select(Miss).where(Miss.question == "老问题")).one()
+        # Stored encrypted: found by reading, not by a WHERE on the ciphertext.
+        old = next(m for m in session.exec(select(Miss)) if m.question == "老问题")
         old.created_at = utcnow() - MISSES_KEPT - timedelta(days=1)
         session.add(old)
         session.commit()

@@ -148,7 +148,7 @@ def on_button(
     if kind == "apply":
         return apps.begin(session, member, rest) if rest else apps.menu()
     if kind == "cases":
-        return my_cases(svc, session, member)
+        return my_cases(svc, session, member, offset=int(rest) if rest.isdigit() else 0)
     if kind in {"case", "wd", "wdok"}:
         return _case_button(svc, session, member, kind, rest)
     if kind == "prof":
@@ -376,14 +376,17 @@ def _status(case: Case) -> str:
     return texts.CASE_STATUS.get(case.status.value, case.status.value)
 
 
-def my_cases(svc: Services, session: Session, member: Member) -> Reply:
+def my_cases(svc: Services, session: Session, member: Member, *, offset: int = 0) -> Reply:
+    """The member's cases, newest first, ten a page (更早的 pages on), with the draft under way."""
     cases = session.exec(
         select(Case)
         .where(Case.member_id == member.id)
         .order_by(col(Case.id).desc())
-        .limit(MYCASES_SHOWN)
+        .offset(offset)
+        .limit(MYCASES_SHOWN + 1)
     ).all()
-    draft = svc.applications.active_draft(session, member)
+    more, cases = len(cases) > MYCASES_SHOWN, cases[:MYCASES_SHOWN]
+    draft = svc.applications.active_draft(session, member) if offset == 0 else None
     if not cases and draft is None:
         return Reply(texts.MYCASES_NONE)
     rows = [
@@ -398,6 +401,8 @@ def my_cases(svc: Services, session: Session, member: Member) -> Reply:
     if draft is not None:  # an application not yet submitted: one press to go on with it
         title = svc.applications.form(draft).title
         rows.insert(0, (Button(texts.MYCASE_DRAFT.format(title=title), f"fm:{draft.id}:K"),))
+    if more:
+        rows.append((Button(texts.BUTTON_MYCASES_OLDER, f"cases:{offset + MYCASES_SHOWN}"),))
     return Reply(texts.MYCASES_TITLE.format(count=len(cases)), tuple(rows))
 
 
@@ -433,7 +438,8 @@ def _case_detail(svc: Services, case: Case, back: tuple[Button, ...]) -> Reply:
     if form is not None and case.answers:
         answers = case.answers
         lines = [
-            f"{field.label}：{display(field, answers[field.id], masked=True)}"
+            # Unmasked: it is the member's own, in their private chat.
+            f"{field.label}：{display(field, answers[field.id], masked=False)}"
             for field in form.visible_fields(answers)
             if field.id in answers
         ]

@@ -37,6 +37,7 @@ class EncryptionKeyError(RuntimeError):
 
 _lock = threading.Lock()
 _keys: MultiFernet | None = None
+_first: list[Fernet] = []  # the key that encrypts
 
 
 def new_key() -> str:
@@ -57,6 +58,7 @@ def configure(keys: Sequence[str]) -> None:
         ) from error
     with _lock:
         _keys = MultiFernet(fernets)
+        _first[:] = fernets[:1]
 
 
 def configured() -> bool:
@@ -181,7 +183,37 @@ def rotate_database(engine: Engine) -> int:
     from storage.db import forget_old_pages
 
     forget_old_pages(engine)  # no old ciphertext or plaintext left in SQLite's WAL
+    if left := not_under_first_key(engine):
+        raise EncryptionKeyError(
+            f"{left} values are not under the new key yet (an instance still running with the "
+            "old key alone wrote them): restart every instance, then run `keys rotate` again "
+            "before removing the old key"
+        )
     return changed
+
+
+def not_under_first_key(engine: Engine) -> int:
+    """How many stored values the first key alone cannot read (plaintext counts too)."""
+    from sqlalchemy import column as col
+    from sqlalchemy import table as tbl
+
+    first = _first[0] if _first else None
+    if first is None:
+        raise EncryptionKeyError("no encryption key configured: run `union-bot keys new`")
+    left = 0
+    for table, key, column in ENCRYPTED_COLUMNS:
+        source = tbl(table, col(key), col(column))
+        with engine.connect() as connection:
+            values = connection.execute(
+                select(source.c[column]).where(source.c[column].is_not(None))
+            ).scalars()
+            for value in values:
+                text = value if isinstance(value, str) else ""
+                try:
+                    first.decrypt(text.removeprefix(PREFIX).encode())
+                except InvalidToken:
+                    left += 1
+    return left
 
 
 def rotate_files(files_dir: Path) -> int:

@@ -12,7 +12,13 @@ import pytest
 from sqlmodel import Session, select
 
 from storage import crypto
-from storage.crypto import EncryptionKeyError, new_key, rotate_database, rotate_files
+from storage.crypto import (
+    EncryptionKeyError,
+    new_key,
+    not_under_first_key,
+    rotate_database,
+    rotate_files,
+)
 from storage.db import make_engine
 from storage.models import Case, Draft
 from tests.conftest import bot_env
@@ -65,7 +71,9 @@ async def test_a_rotation_keeps_everything_readable(harness: Harness) -> None:
     await _everything(harness)
     newer = new_key()
     crypto.configure([newer, TEST_KEY])  # `keys new --add`, then the bots restarted
+    assert not_under_first_key(harness.engine) > 10  # the old key wrote them all
     assert rotate_database(harness.engine) > 10
+    assert not_under_first_key(harness.engine) == 0  # checked by the rotation itself too
     assert rotate_files(harness.app.bot_data["services"].files_dir) >= 1
     crypto.configure([newer])  # the old key removed
     try:

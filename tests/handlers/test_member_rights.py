@@ -123,3 +123,32 @@ async def test_deleteme_erases_and_keeps_only_the_anonymised_application(
     assert again is not None
     _, data = _json_sent(harness)
     assert data["cases"] == [] and data["drafts"] == []
+
+
+async def test_mycases_shows_the_members_own_data_unmasked_and_pages_on(
+    harness: Harness,
+) -> None:
+    case = await _file_an_application(harness)
+    with Session(harness.engine) as session:  # eleven more, older consultations
+        for n in range(11):
+            session.add(
+                Case(
+                    kind=CaseKind.CONSULTATION,
+                    member_id=case.member_id,
+                    subject=f"咨询{n}",
+                    number=f"HD-2026-9{n:05d}",
+                )
+            )
+        session.commit()
+    listing = await harness.say("/mycases")
+    labels = [b["text"] for row in listing["reply_markup"]["inline_keyboard"] for b in row]
+    assert len([label for label in labels if label.startswith("HD-")]) == 10
+    assert "更早的申请 »" in labels
+    older = await harness.press("更早的申请 »")
+    older_labels = [b["text"] for row in older["reply_markup"]["inline_keyboard"] for b in row]
+    assert [label for label in older_labels if label.startswith("HD-")]
+    assert not set(older_labels) & {label for label in labels if label.startswith("HD-")}
+    assert case.number is not None
+    mine = next(label for label in older_labels if label.startswith(case.number))
+    detail = await harness.press(mine)
+    assert _id_number(harness) in detail["text"], "the member's own ID number, in full"

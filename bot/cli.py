@@ -319,7 +319,7 @@ def _keys(args: argparse.Namespace) -> int:
         settings.use_keys()
         engine = make_engine(settings.database_url)
         values = rotate_database(engine)
-        files = rotate_files(getattr(settings, "files_dir", None) or settings.data_dir / "files")
+        files = rotate_files(settings.uploads_dir)
     except EncryptionKeyError as error:
         print(f"union-bot keys rotate: {error}", file=sys.stderr)
         return 2

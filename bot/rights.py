@@ -21,6 +21,7 @@ from typing import Any
 from sqlalchemy import delete, or_
 from sqlmodel import Session, col, select
 
+from bot import texts
 from bot.applications import INTERNAL
 from knowledge.forms import FieldType, Form
 from storage.cases import enqueue, record_event
@@ -48,8 +49,6 @@ PERSONAL_TYPES = {
     FieldType.UPLOAD,
     FieldType.LONG_TEXT,
 }
-ERASED_TEXT = "（应会员要求已删除）"
-ERASED_MEMBER = "（会员已删除个人信息）"
 # Telegram ids are positive; an erased member row keeps a negative stand-in, unique per row.
 ERASED_ID_BASE = -(10**15)
 
@@ -225,10 +224,10 @@ def erase_member(
             if event.detail:
                 event.detail = {k: v for k, v in event.detail.items() if k == "form"}
             session.add(event)
-        case.member_label = ERASED_MEMBER
+        case.member_label = texts.ERASED_MEMBER
         case.rating_comment = None
         if case.kind is CaseKind.CONSULTATION:
-            case.subject = ERASED_TEXT
+            case.subject = texts.ERASED_TEXT
             case.answers = None
             if not case.status.is_final:
                 case.status, case.closed_at = CaseStatus.CLOSED, now

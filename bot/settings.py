@@ -69,6 +69,10 @@ class StorageSettings(BaseSettings):
         return self
 
     @property
+    def uploads_dir(self) -> Path:
+        return self.files_dir or self.data_dir / "files"
+
+    @property
     def key_path(self) -> Path:
         return self.key_file or self.data_dir / "union-bot.key"
 
@@ -207,10 +211,6 @@ class Settings(StorageSettings):
             refill_seconds=self.flood_refill_seconds,
             cooldown=timedelta(seconds=self.flood_cooldown_seconds),
         )
-
-    @property
-    def uploads_dir(self) -> Path:
-        return self.files_dir or self.data_dir / "files"
 
     @property
     def bot_id(self) -> int:

@@ -698,6 +698,9 @@ DOCTOR_SUMMARY_PROBLEMS = "有 {count} 个问题需要处理。"
 BUTTON_WORDS = {
     BUTTON_CONSENT: (
         "同意",
+        "是",
+        "是的",
+        "对",
         "好的",
         "好",
         "可以",
@@ -711,6 +714,10 @@ BUTTON_WORDS = {
     ),
     BUTTON_SENSITIVE_CONSENT: (
         "同意",
+        "同意的",
+        "是",
+        "是的",
+        "对",
         "好的",
         "好",
         "可以",
@@ -839,6 +846,11 @@ DELETEME_KEPT = (
     "以下申请是工会办理业务的记录，按规定匿名保存{years}年，到期删除："
     "{numbers}。其中已不含您的姓名、证件号码、电话、情况说明和材料。"
 )
+# What an erased member's cases show instead of their words and name.
+ERASED_TEXT = "（应会员要求已删除）"
+ERASED_MEMBER = "（会员已删除个人信息）"
+MYDATA_CASE = "{number}（{status}）"
+MYDATA_PROFILE_ITEM = "{label}：{value}"
 DELETEME_STAFF = (
     "{number}：会员已申请删除个人信息。本案的姓名、证件号码、电话、情况说明和材料已删除，"
     "记录匿名保留。"

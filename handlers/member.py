@@ -611,15 +611,18 @@ async def mydata_command(update: Update, context: Context) -> None:
     data, first_seen = await svc.db.session(gather)
     profile = data["member"]["profile"] or {}
     cases = [
-        f"{c['number']}（{texts.CASE_STATUS.get(c['status'], c['status'])}）"
+        texts.MYDATA_CASE.format(
+            number=c["number"], status=texts.CASE_STATUS.get(c["status"], c["status"])
+        )
         for c in data["cases"]
+    ]
+    kept = [
+        texts.MYDATA_PROFILE_ITEM.format(label=texts.PROFILE_LABELS.get(k, k), value=v)
+        for k, v in profile.items()
     ]
     summary = texts.MYDATA_HEAD.format(
         first_seen=first_seen,
-        profile=html.escape(
-            "、".join(f"{texts.PROFILE_LABELS.get(k, k)}：{v}" for k, v in profile.items())
-        )
-        or texts.MYDATA_NONE,
+        profile=html.escape("、".join(kept)) or texts.MYDATA_NONE,
         drafts=len(data["drafts"]),
         cases="、".join(cases) or texts.MYDATA_NONE,
     )

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -32,6 +34,21 @@ def bot_env(**settings: object) -> dict[str, str]:
     env["UNIONBOT_ENCRYPTION_KEY"] = TEST_KEY  # encryption_key=None: without one
     env.update({f"UNIONBOT_{name.upper()}": str(value) for name, value in settings.items()})
     return {k: v for k, v in env.items() if v != "None"}
+
+
+def union_bot(
+    cwd: Path, *args: str, timeout: float = 120, **settings: object
+) -> subprocess.CompletedProcess[str]:
+    """`union-bot ARGS` as a subprocess in `cwd`, with these settings (see bot_env)."""
+    return subprocess.run(
+        [sys.executable, "-m", "bot.cli", *args],
+        cwd=cwd,
+        env=bot_env(**settings),
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )
 
 
 @pytest.fixture(autouse=True, scope="session")

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import re
 import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -14,20 +13,11 @@ import pytest
 from bot.fake import FakeTelegram, FakeTelegramServer
 from storage.db import make_engine
 from storage.migrate import revisions, upgrade
-from tests.conftest import bot_env
+from tests.conftest import union_bot
 
 
 def run(tmp_path: Path, *args: str, **settings: object) -> subprocess.CompletedProcess[str]:
-    env = bot_env(database_url=f"sqlite:///{tmp_path / 'bot.db'}", **settings)
-    return subprocess.run(
-        [sys.executable, "-m", "bot.cli", *args],
-        cwd=tmp_path,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
+    return union_bot(tmp_path, *args, database_url=f"sqlite:///{tmp_path / 'bot.db'}", **settings)
 
 
 def test_staff_add_list_change_and_remove(tmp_path: Path) -> None:

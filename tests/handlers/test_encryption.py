@@ -3,8 +3,6 @@ rotation keeps everything readable, and a missing or wrong key fails loudly."""
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from datetime import date
 from pathlib import Path
 
@@ -21,7 +19,7 @@ from storage.crypto import (
 )
 from storage.db import make_engine
 from storage.models import Case, Draft
-from tests.conftest import bot_env
+from tests.conftest import union_bot
 from tests.factories import TEST_KEY, make_id_number, make_mobile
 from tests.handlers.conftest import Harness
 from tests.handlers.test_forms import _forms, fill, start
@@ -96,20 +94,14 @@ async def test_a_rotation_keeps_everything_readable(harness: Harness) -> None:
 def test_a_wrong_or_missing_key_fails_loudly(tmp_path: Path) -> None:
     with pytest.raises(EncryptionKeyError, match="malformed"):
         crypto.configure(["not-a-key"])
-    env = bot_env(
+    run = union_bot(
+        tmp_path,
+        "run",
+        timeout=60,
         token="1:a",
         encryption_key=None,
         data_dir=tmp_path,
         staff_chat_general=-1,
-    )
-    run = subprocess.run(
-        [sys.executable, "-m", "bot.cli", "run"],
-        env=env,
-        cwd=tmp_path,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
     )
     assert run.returncode == 2
     assert run.stderr.strip().count("\n") == 0, run.stderr
@@ -117,40 +109,16 @@ def test_a_wrong_or_missing_key_fails_loudly(tmp_path: Path) -> None:
 
 
 def test_keys_new_writes_a_private_key_file_and_refuses_to_overwrite(tmp_path: Path) -> None:
-    env = bot_env(encryption_key=None, data_dir=tmp_path)
-    made = subprocess.run(
-        [sys.executable, "-m", "bot.cli", "keys", "new"],
-        env=env,
-        cwd=tmp_path,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
+    settings: dict[str, object] = {"encryption_key": None, "data_dir": tmp_path}
+    made = union_bot(tmp_path, "keys", "new", **settings)
     assert made.returncode == 0, made.stderr
     key_file = tmp_path / "union-bot.key"
     assert key_file.stat().st_mode & 0o777 == 0o600
     assert len(crypto.read_key_file(key_file)) == 1
-    again = subprocess.run(
-        [sys.executable, "-m", "bot.cli", "keys", "new"],
-        env=env,
-        cwd=tmp_path,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
+    again = union_bot(tmp_path, "keys", "new", **settings)
     assert again.returncode == 2 and "--add" in again.stderr
     key_file.chmod(0o644)
-    loose = subprocess.run(
-        [sys.executable, "-m", "bot.cli", "misses"],
-        env=env,
-        cwd=tmp_path,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
+    loose = union_bot(tmp_path, "misses", **settings)
     assert loose.returncode == 2 and "chmod 600" in loose.stderr
 
 

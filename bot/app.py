@@ -33,6 +33,7 @@ from bot.outbox import Postman
 from bot.pacing import BACKGROUND, Limits, Pacer
 from bot.processing import PerChatOrder
 from bot.replies import Reply, inline_keyboard
+from bot.retention import Periods, sweep_idle_cases
 from bot.services import SERVICES_KEY, Services
 from bot.settings import Settings
 from bot.workdays import CHINA, WorkCalendar
@@ -40,7 +41,13 @@ from handlers import errors, forms, groups, member, staff, staff_commands
 from knowledge.faq import load_faq
 from knowledge.forms import load_forms
 from knowledge.router import Router, build_router
-from storage.cases import enqueue, forget_misses, purge_closed_cases
+from storage.cases import (
+    enqueue,
+    forget_idle_members,
+    forget_misses,
+    forget_pending_questions,
+    purge_closed_cases,
+)
 from storage.db import DatabaseThreads, make_engine, session_scope
 from storage.inbox import first_to_run, forget_handled, forget_runs
 from storage.models import Attachment, utcnow
@@ -128,7 +135,9 @@ def build_application(
         db=db,
         postman=postman,
         delivery=delivery,
-        applications=Applications(application_forms, router.catalogue, casework),
+        applications=Applications(
+            application_forms, router.catalogue, casework, Periods.of(settings)
+        ),
         casework=casework,
         faq=load_faq(
             catalogue=router.catalogue,
@@ -226,36 +235,36 @@ async def _close_database(app: App) -> None:
     await asyncio.to_thread(svc.db.close)
 
 
-def _our_turn(context: ContextTypes.DEFAULT_TYPE, job: str, period_format: str) -> bool:
+async def _our_turn(context: ContextTypes.DEFAULT_TYPE, job: str, period_format: str) -> bool:
     """Several instances on one database run each scheduled job once per period: the first
     to record the run does it (Beijing time names the period)."""
     svc: Services = context.bot_data[SERVICES_KEY]
     inbox: Inbox = context.bot_data[INBOX_KEY]
     period = utcnow().astimezone(CHINA).strftime(period_format)
-    return first_to_run(svc.engine, job, period, inbox.instance)
+    return await svc.db.call(first_to_run, svc.engine, job, period, inbox.instance)
 
 
 async def _sweep_job(context: ContextTypes.DEFAULT_TYPE) -> None:
-    if not _our_turn(context, "sweep", "%Y-%m-%d %H"):
+    if not await _our_turn(context, "sweep", "%Y-%m-%d %H"):
         return
     svc: Services = context.bot_data[SERVICES_KEY]
-    sweep_drafts(svc)
+    await svc.db.call(sweep_drafts, svc)
     svc.delivery.wake()
 
 
 async def _digest_job(context: ContextTypes.DEFAULT_TYPE) -> None:
-    if not _our_turn(context, "digest", "%Y-%m-%d"):
+    if not await _our_turn(context, "digest", "%Y-%m-%d"):
         return
     svc: Services = context.bot_data[SERVICES_KEY]
-    send_digests(svc, utcnow())
+    await svc.db.call(send_digests, svc, utcnow())
     svc.delivery.wake()
 
 
 async def _held_job(context: ContextTypes.DEFAULT_TYPE) -> None:
-    if not _our_turn(context, "held", "%Y-%m-%d %H"):
+    if not await _our_turn(context, "held", "%Y-%m-%d %H"):
         return
     svc: Services = context.bot_data[SERVICES_KEY]
-    send_held_digests(svc)
+    await svc.db.call(send_held_digests, svc)
     svc.delivery.wake()
 
 
@@ -290,26 +299,38 @@ def _to_staff_chats(svc: Services, make: Callable[[Session, int, str], Reply | N
 
 
 def sweep_drafts(svc: Services) -> tuple[int, int]:
-    """Remind of drafts about to expire, expire old ones, empty cases past their keeping
-    time, and delete files nobody needs."""
+    """The hourly sweep, by the keeping rules (bot.retention): remind of drafts about to
+    expire and expire old ones; empty cases past their keeping time, warn of and close cases
+    idle for it; forget old misses and members gone quiet; delete files nobody needs."""
     settings = svc.settings
+    periods = Periods.of(settings)
+    now = utcnow()
     with session_scope(svc.engine) as session:
         reminded, expired = svc.applications.sweep(
             session,
-            now=utcnow(),
-            keep=timedelta(days=settings.draft_keep_days),
+            now=now,
+            keep=periods.draft,
             remind_before=timedelta(hours=settings.draft_remind_before_hours),
         )
     with session_scope(svc.engine) as session:
-        purge_closed_cases(
-            session=session, now=utcnow(), keep=timedelta(days=settings.case_keep_days)
+        purge_closed_cases(session=session, now=now, keep=periods.case)
+    with session_scope(svc.engine) as session:
+        sweep_idle_cases(
+            session,
+            now=now,
+            periods=periods,
+            casework=svc.casework,
+            fallback_chat=settings.staff_chat_general,
         )
+    with session_scope(svc.engine) as session:
+        forget_pending_questions(session=session, now=now, keep=periods.question)
+        forget_idle_members(session=session, now=now, keep=periods.member)
     with session_scope(svc.engine) as session:
         purge_orphan_files(session, svc.files_dir)
     with session_scope(svc.engine) as session:
-        forget_handled(session, now=utcnow())
-        forget_runs(session, now=utcnow())
-        forget_misses(session, now=utcnow())
+        forget_handled(session, now=now)
+        forget_runs(session, now=now)
+        forget_misses(session, now=now, keep=periods.miss)
     return reminded, expired
 
 

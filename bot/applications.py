@@ -24,6 +24,7 @@ from bot import texts
 from bot.casework import Casework
 from bot.pacing import BACKGROUND
 from bot.replies import Button, Reply, contact_lines, escape
+from bot.retention import Periods
 from knowledge.catalogue import Catalogue, Duty
 from knowledge.forms import (
     FieldType,
@@ -95,15 +96,16 @@ def is_human_request(text: str) -> bool:
     return plain(text) in {plain(word) for word in texts.HUMAN_WORDS}
 
 
-def privacy_version(form: Form) -> str:
-    """A short fingerprint of the privacy notice the member agreed to."""
+def privacy_version(form: Form, retention: str) -> str:
+    """A short fingerprint of the privacy notice the member agreed to (`retention`: its
+    keeping rules as shown, from the settings)."""
     privacy = form.privacy
     text = "\n".join(
         (
             privacy.collected,
             privacy.purpose,
             privacy.recipients,
-            privacy.retention,
+            retention,
             privacy.sensitive,
         )
     )
@@ -135,9 +137,14 @@ class Applications:
     """The dialogue rules; the handlers only translate updates into these calls."""
 
     def __init__(
-        self, forms: Mapping[str, Form], catalogue: Catalogue, casework: Casework
+        self,
+        forms: Mapping[str, Form],
+        catalogue: Catalogue,
+        casework: Casework,
+        periods: Periods,
     ) -> None:
         self.forms = dict(forms)
+        self.periods = periods
         self.catalogue = catalogue
         self.casework = casework
         # For each duty, the forms a member can file online: (button label, form id).
@@ -195,6 +202,9 @@ class Applications:
         session.flush()
         return self.privacy(draft)
 
+    def privacy_version(self, form: Form) -> str:
+        return privacy_version(form, self.periods.form_retention(form.privacy.retention))
+
     def privacy(self, draft: Draft) -> Reply:
         form = self.form(draft)
         privacy = form.privacy
@@ -209,7 +219,7 @@ class Applications:
             collected=_e(privacy.collected),
             purpose=_e(privacy.purpose),
             recipients=_e(privacy.recipients),
-            retention=_e(privacy.retention),
+            retention=_e(self.periods.form_retention(privacy.retention)),
             sensitive=sensitive,
         )
         buttons = (
@@ -251,7 +261,7 @@ class Applications:
                 )
             )
         sensitive = bool(form.privacy.sensitive)
-        version = privacy_version(form)
+        version = self.privacy_version(form)
         if action == "ok" and draft.consented_at is None:
             draft.consented_at, draft.consent_version = utcnow(), version
             if sensitive:
@@ -267,7 +277,7 @@ class Applications:
     def consent_outdated(self, draft: Draft) -> bool:
         """The privacy notice changed since the member agreed to it."""
         form = self.form(draft)
-        version = privacy_version(form)
+        version = self.privacy_version(form)
         if draft.consented_at is not None and draft.consent_version not in (None, version):
             return True
         return (
@@ -888,7 +898,7 @@ class Applications:
                     if draft.sensitive_consented_at
                     else None
                 ),
-                "privacy_notice": draft.consent_version or privacy_version(form),
+                "privacy_notice": draft.consent_version or self.privacy_version(form),
                 "sensitive_privacy_notice": draft.sensitive_consent_version,
             },
         )

@@ -271,7 +271,14 @@ def duty_reply(
     forms: Forms = (),
 ) -> Reply:
     duty = catalogue.duty(duty_id)
-    rows = _aspect_buttons(duty, aspect)
+    return Reply(duty_text(duty, aspect, forms), _duty_rows(duty, aspect, apply))
+
+
+def _duty_rows(
+    duty: Duty, shown: Aspect, apply: ApplyLinks | None
+) -> tuple[tuple[Button, ...], ...]:
+    """Under a duty's answer: its other aspects, its online forms, 转人工 and the menu."""
+    rows = _aspect_buttons(duty, shown)
     for label, form_id in (apply or {}).get(duty.id, ()):
         rows.append((Button(texts.BUTTON_APPLY.format(button=label), f"apply:{form_id}"),))
     rows.append(
@@ -280,7 +287,43 @@ def duty_reply(
             Button(texts.BUTTON_MENU, cb_area(duty.area_id)),
         )
     )
-    return Reply(duty_text(duty, aspect, forms), tuple(rows))
+    return tuple(rows)
+
+
+# 多久, 几天, 什么时候能…: how long it takes. The duty list publishes no time for any duty, so
+# the answer says so and whom to ask, never a time of its own.
+HOW_LONG = re.compile(
+    r"多久|多长时间|多少天|几天|几个工作日|几个月|多少时间|要等多|等多长|多会儿|"
+    r"(?:什么|啥|嘛)时候(?:能|可以|才|会)|何时(?:能|可以)"
+)
+
+
+def asks_how_long(route: Route) -> bool:
+    return route.aspect in (Aspect.PROCESS, Aspect.OVERVIEW, None) and bool(
+        HOW_LONG.search(route.question)
+    )
+
+
+def timing_lines(duty: Duty, forms: Forms = ()) -> list[str]:
+    """How long a duty takes: not published; whom to ask; where an online application's
+    progress shows."""
+    lines = [
+        texts.TIMING_NOT_PUBLISHED.format(
+            department=_e(duty.department or texts.UNION_SHORT),
+            phone=_e(duty.contact.phone or "—"),
+        )
+    ]
+    if _forms_of(forms, duty):
+        lines.append(texts.TIMING_ONLINE)
+    return lines
+
+
+def timing_reply(
+    catalogue: Catalogue, duty_id: str, *, apply: ApplyLinks | None = None, forms: Forms = ()
+) -> Reply:
+    duty = catalogue.duty(duty_id)
+    text = "\n".join([texts.DUTY_HEADING.format(name=_e(duty.name)), *timing_lines(duty, forms)])
+    return Reply(text, _duty_rows(duty, Aspect.CONTACT, apply))
 
 
 def menu_root(catalogue: Catalogue) -> Reply:
@@ -402,6 +445,8 @@ def answer(
     if route.department and (reply := department_reply(catalogue, route.department)):
         return Answer(reply)
     if route.duty is not None and route.score >= confident_score:
+        if asks_how_long(route):
+            return Answer(timing_reply(catalogue, route.duty, apply=apply, forms=forms))
         aspect = route.aspect or Aspect.OVERVIEW
         return Answer(duty_reply(catalogue, route.duty, aspect, apply=apply, forms=forms))
     return Answer(clarify_reply(catalogue, route), MissKind.UNSURE, guess=route.duty)
@@ -515,7 +560,9 @@ def brief_answer(
         return texts.FORM_QUESTION_UNSURE
     duty = catalogue.duty(route.duty)
     aspect = route.aspect or Aspect.OVERVIEW
-    if aspect is Aspect.OVERVIEW:
+    if asks_how_long(route):
+        lines = timing_lines(duty, forms)
+    elif aspect is Aspect.OVERVIEW:
         lines = [texts.DEPARTMENT_LINE.format(department=_e(duty.department or "—"))]
         lines += contact_lines(duty.contact)
     else:

@@ -48,6 +48,7 @@ STATUS_CODES = {
     "r": CaseStatus.REJECTED,
     "d": CaseStatus.WITHDRAWN,
     "e": CaseStatus.CLOSED,
+    "x": CaseStatus.EXPIRED,
 }
 OPEN_CODE, ALL_CODE = "u", "*"  # not yet finished; any status
 STATUS_WORDS = {

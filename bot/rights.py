@@ -18,25 +18,22 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import delete, or_
 from sqlmodel import Session, col, select
 
 from bot import texts
-from bot.applications import INTERNAL
+from bot.applications import INTERNAL, PROFILE
 from knowledge.forms import FieldType, Form
-from storage.cases import enqueue, record_event
+from storage.cases import enqueue, forget_chat, make_anonymous, record_event
 from storage.models import (
     Actor,
     Attachment,
     Case,
     CaseEvent,
     CaseKind,
-    CaseMessage,
     CaseStatus,
     Draft,
-    InboxUpdate,
+    DraftStage,
     Member,
-    OutboxMessage,
     utcnow,
 )
 
@@ -49,8 +46,6 @@ PERSONAL_TYPES = {
     FieldType.UPLOAD,
     FieldType.LONG_TEXT,
 }
-# Telegram ids are positive; an erased member row keeps a negative stand-in, unique per row.
-ERASED_ID_BASE = -(10**15)
 
 
 def _iso(value: datetime | None) -> str | None:
@@ -135,6 +130,8 @@ def _case_data(session: Session, case: Case) -> dict[str, Any]:
         }
         for e in events
         if e.action == "filed"
+    ] + [
+        {"sensitive_withdrawn_at": _iso(e.at)} for e in events if e.action == "sensitive_withdrawn"
     ]
     return {
         "number": case.number,
@@ -195,25 +192,7 @@ def erase_member(
     case_ids = [case.id for case in cases if case.id is not None]
     # What was sent or owed about the member's cases, or to the member: relays, replies, the
     # caseworker's private brief with the phone, history copies.
-    session.execute(
-        delete(OutboxMessage).where(
-            or_(
-                col(OutboxMessage.case_id).in_(case_ids),
-                col(OutboxMessage.chat_id) == member.chat_id,
-            )
-        ),
-        execution_options={"synchronize_session": False},
-    )
-    session.execute(
-        delete(CaseMessage).where(col(CaseMessage.chat_id) == member.chat_id),
-        execution_options={"synchronize_session": False},
-    )
-    session.execute(
-        delete(InboxUpdate)
-        .where(col(InboxUpdate.chat_key) == member.chat_id)
-        .where(col(InboxUpdate.handled_at).is_not(None)),
-        execution_options={"synchronize_session": False},
-    )
+    forget_chat(session=session, chat_id=member.chat_id, case_ids=case_ids)
     for case in cases:
         for attachment in session.exec(select(Attachment).where(Attachment.case_id == case.id)):
             freed.add(attachment.path)
@@ -257,24 +236,7 @@ def erase_member(
     session.flush()
     still_used = set(session.exec(select(Attachment.path)).all())
     done.files = sorted(freed - still_used)
-    # The member row stays for the cases that point at it, with nothing that says who it was.
-    member.telegram_id = ERASED_ID_BASE - (member.id or 0)
-    member.chat_id = 0
-    for name in (
-        "pending_question",
-        "pending_question_at",
-        "pending_duty",
-        "handoff_duty",
-        "profile",
-        "profile_consented_at",
-        "awaiting_comment_case",
-        "flood_tokens",
-        "flood_at",
-        "flood_until",
-    ):
-        setattr(member, name, None)
-    member.awaiting_handoff = False
-    member.blocked = True
+    make_anonymous(member)
     session.add(member)
     return done
 
@@ -286,3 +248,148 @@ def delete_files(files_dir: Path, paths: list[str]) -> None:
 
 def numbers(values: list[str]) -> str:
     return "、".join(itertools.islice((v for v in values if v), 20))
+
+
+# ------------------------------------------------------------------ withdrawing a consent
+
+
+@dataclass(frozen=True, slots=True)
+class Holding:
+    """A draft or a case holding sensitive personal information under the member's separate
+    consent: what /withdraw offers to withdraw it from."""
+
+    kind: str  # "c" (a case) or "d" (a draft)
+    id: int
+    title: str
+    number: str | None  # the case's; None for a draft
+
+
+@dataclass
+class Withdrawal:
+    title: str
+    number: str | None
+    fields: list[str]  # the labels of what was removed
+    files: list[str]  # paths no attachment refers to any more
+
+
+def _sensitive(form: Form | None) -> dict[str, str]:
+    """The form's sensitive fields: id → label."""
+    return {f.id: f.label for f in form.fields if f.sensitive} if form else {}
+
+
+def sensitive_holdings(session: Session, member: Member, forms: dict[str, Form]) -> list[Holding]:
+    """The member's drafts under way with the separate consent given, and their cases that
+    still hold sensitive answers or files."""
+    found: list[Holding] = []
+    for draft in session.exec(
+        select(Draft).where(Draft.member_id == member.id).order_by(col(Draft.id))
+    ):
+        form = forms.get(draft.form_id)
+        if draft.stage.is_active and draft.sensitive_consented_at is not None and form:
+            found.append(Holding("d", draft.id or 0, form.title, None))
+    for case in session.exec(
+        select(Case).where(Case.member_id == member.id).order_by(col(Case.id))
+    ):
+        form = forms.get(case.form_id or "")
+        sensitive = _sensitive(form)
+        if not sensitive or form is None:
+            continue
+        answered = any(case.answers and case.answers.get(key) for key in sensitive)
+        filed = session.exec(
+            select(Attachment.id)
+            .where(Attachment.case_id == case.id)
+            .where(col(Attachment.field_id).in_(list(sensitive)))
+        ).first()
+        if answered or filed is not None:
+            found.append(Holding("c", case.id or 0, form.title, case.number))
+    return found
+
+
+def withdraw_sensitive(
+    session: Session,
+    member: Member,
+    holding: Holding,
+    *,
+    forms: dict[str, Form],
+    notice: str,
+    update_card: Callable[[Session, Case], None] | None = None,
+) -> Withdrawal | None:
+    """Withdraw the separate consent for one draft or case of the member's (个人信息保护法
+    第十五条、第四十七条): its sensitive answers and files are deleted. A case's staff chat is
+    told (`notice`, with {number} and {fields}) and its card no longer shows them; a draft asks
+    for the consent again before it goes on. None if it is not the member's or holds none."""
+    still = {(h.kind, h.id) for h in sensitive_holdings(session, member, forms)}
+    if (holding.kind, holding.id) not in still:
+        return None
+    freed: set[str] = set()
+    if holding.kind == "d":
+        draft = session.get(Draft, holding.id)
+        assert draft is not None
+        sensitive = _sensitive(forms[draft.form_id])
+        answers = dict(draft.answers or {})
+        removed = [label for key, label in sensitive.items() if key in answers]
+        # The remembered profile stays; a choice half ticked or a question pending does not.
+        draft.answers = {
+            k: v
+            for k, v in answers.items()
+            if k not in sensitive and (k not in INTERNAL or k == PROFILE)
+        }
+        for attachment in session.exec(
+            select(Attachment)
+            .where(Attachment.draft_id == draft.id)
+            .where(col(Attachment.field_id).in_(list(sensitive)))
+        ):
+            freed.add(attachment.path)
+            session.delete(attachment)
+        draft.sensitive_consented_at = draft.sensitive_consent_version = None
+        draft.stage = DraftStage.CONSENT  # the separate consent is asked again on resuming
+        draft.current_field = None
+        draft.return_to_review = False
+        draft.updated_at = utcnow()
+        session.add(draft)
+        session.flush()
+        still_used = set(session.exec(select(Attachment.path)).all())
+        return Withdrawal(holding.title, None, removed, sorted(freed - still_used))
+    case = session.get(Case, holding.id)
+    assert case is not None
+    sensitive = _sensitive(forms.get(case.form_id or ""))
+    answers = dict(case.answers or {})
+    files = session.exec(
+        select(Attachment)
+        .where(Attachment.case_id == case.id)
+        .where(col(Attachment.field_id).in_(list(sensitive)))
+    ).all()
+    removed = [
+        label
+        for key, label in sensitive.items()
+        if answers.get(key) or any(a.field_id == key for a in files)
+    ]
+    case.answers = {k: v for k, v in answers.items() if k not in sensitive}
+    for attachment in files:
+        freed.add(attachment.path)
+        session.delete(attachment)
+    if case.draft_id is not None and (draft := session.get(Draft, case.draft_id)) is not None:
+        draft.sensitive_consented_at = draft.sensitive_consent_version = None
+        session.add(draft)
+    session.add(case)
+    record_event(
+        session=session,
+        case=case,
+        actor=Actor.MEMBER,
+        actor_telegram_id=member.telegram_id,
+        action="sensitive_withdrawn",
+        detail={"fields": removed},
+    )
+    if update_card is not None and case.staff_chat_id is not None:
+        update_card(session, case)
+    if case.staff_chat_id is not None:
+        enqueue(
+            session=session,
+            chat_id=case.staff_chat_id,
+            text=notice.format(number=case.number, fields="、".join(removed)),
+            case=case,
+            reply_to_message_id=case.card_message_id,
+        )
+    session.flush()
+    still_used = set(session.exec(select(Attachment.path)).all())
+    return Withdrawal(holding.title, case.number, removed, sorted(freed - still_used))

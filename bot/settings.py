@@ -120,8 +120,14 @@ class Settings(StorageSettings):
     draft_keep_days: float = Field(default=7.0, gt=0)
     draft_remind_before_hours: float = Field(default=24.0, ge=0)
     draft_resume_after_hours: float = Field(default=6.0, gt=0)
-    # Closed cases keep their content this long (the forms promise 办结后保存3年), then lose it.
+    # How long personal data is kept (bot.retention; the notices members read say the same):
+    # a case's content this long after it was closed, and a case with nothing recorded on it
+    # this long is closed as expired and emptied, its department warned case_warn_days before;
+    # unanswered questions (misses) and the rows of members gone quiet, with nothing else kept.
     case_keep_days: float = Field(default=3 * 365, gt=0)
+    case_warn_days: float = Field(default=7.0, gt=0)
+    miss_keep_days: float = Field(default=90.0, gt=0)
+    member_keep_days: float = Field(default=365.0, gt=0)
     # Case handling: the time limit of a consultation in working days (a form's is in its
     # file); the morning digest (Beijing time) and what it flags; and how many new cards a
     # staff chat gets in an hour before the rest wait for the digest.

@@ -21,8 +21,8 @@ WELCOME = (
     "• /human 转人工，由工作人员为您解答\n"
     "• /help 查看使用说明\n\n"
     "隐私提示：您的提问仅用于答复和改进服务，转人工时会转给相关部门工作人员，不会用于其他用途。"
-    "未能解答的问题（去掉其中的号码）保存90天。/mydata 查看我们保存的您的全部信息，"
-    "/deleteme 删除。"
+    "未能解答的问题（去掉其中的号码）保存{miss}。/privacy 查看保存期限和您的权利，"
+    "/mydata 查看我们保存的您的全部信息，/deleteme 删除。"
 )
 HELP = (
     "使用说明：\n"
@@ -31,7 +31,8 @@ HELP = (
     "3. /human 转人工：工作人员会在工作时间内回复您，回复会由我转给您。\n"
     "4. /apply 在线申请：按提示逐项填写，提交后会得到受理编号；/mycases 查看进度。\n"
     "5. /cancel 取消正在填写的申请，或结束当前的人工咨询。\n"
-    "6. /mydata 查看我们保存的您的全部个人信息；/deleteme 删除您的个人信息。"
+    "6. /mydata 查看我们保存的您的全部个人信息；/deleteme 删除您的个人信息；"
+    "/withdraw 撤回对敏感个人信息的同意；/privacy 查看保存期限。"
 )
 COMMANDS = {
     "start": "开始使用",
@@ -42,6 +43,8 @@ COMMANDS = {
     "profile": "我保存的资料",
     "mydata": "查看我的全部个人信息",
     "deleteme": "删除我的个人信息",
+    "withdraw": "撤回敏感信息同意",
+    "privacy": "个人信息保护说明",
     "help": "使用说明",
     "cancel": "结束人工咨询",
 }
@@ -111,6 +114,14 @@ BOUNDARY_LINE = "职责边界：{boundary}"
 PROCESS_HEADING = "<b>办理流程</b>"
 # What a member does, before the union's own steps (issue 10 §1): a form's title, its button.
 HOW_TO_APPLY_HEADING = "<b>怎么办理</b>"
+# How long a duty takes: the duty list publishes no time for any of them.
+TIMING_NOT_PUBLISHED = (
+    "办理要多长时间、什么时候有结果，区总工会没有公布。想了解大概时间，请联系{department}"
+    "（电话 {phone}），或点「转人工」问工作人员。"
+)
+TIMING_ONLINE = (
+    "在这里在线申请的，受理和办理的每一步都会在这里通知您，也可以随时发送 /mycases 查看进度。"
+)
 HOW_TO_APPLY_ONLINE = "• 在这里就能在线办理《{title}》：点下方「{button}」，按提示逐项填写。"
 HOW_TO_APPLY_AFTER = "  提交后，{next_steps}"
 PROCESS_INTERNAL_NOTE = "<i>以下是区总工会内部的办理环节，供您了解：</i>"
@@ -312,6 +323,7 @@ CASE_STATUS = {
     "rejected": "已驳回",
     "withdrawn": "已撤回",
     "closed": "已结束",
+    "expired": "已过期关闭",
 }
 
 # ------------------------------------------------------------------ case handling: the card
@@ -419,6 +431,7 @@ STAFF_REJECTED = "{number} 已驳回，已通知会员。"
 STAFF_NOTED = "已添加备注（{number}，会员看不到）。"
 STAFF_NOTE_LINE = "<b>{number}</b> 备注（{name}）：\n{text}"
 STAFF_MATERIALS_SENT = "已私聊发给您 {count} 个附件。"
+STAFF_FILE_UNAVAILABLE = "第 {index} 个附件的文件暂时无法取得，请稍后再试，或请会员重新发送。"
 STAFF_FULL_SENT = "完整信息已私聊发给您。"
 STAFF_NO_MATERIALS = "{number} 没有附件。"
 STAFF_START_PRIVATE = (
@@ -469,6 +482,10 @@ STAFF_HISTORY_ACTIONS = {
     "exported": "导出",
     "undeliverable": "消息未送达",
     "purged": "内容到期删除",
+    "expiry_warned": "提醒：无办理记录，将过期关闭",
+    "expired": "过期关闭",
+    "erased": "会员删除个人信息",
+    "sensitive_withdrawn": "会员撤回敏感个人信息同意",
 }
 STAFF_WHO_MEMBER = "会员"
 STAFF_WHO_BOT = "系统"
@@ -854,4 +871,71 @@ MYDATA_PROFILE_ITEM = "{label}：{value}"
 DELETEME_STAFF = (
     "{number}：会员已申请删除个人信息。本案的姓名、证件号码、电话、情况说明和材料已删除，"
     "记录匿名保留。"
+)
+
+# ------------------------------------------------------------------ retention (bot.retention)
+# A period in words: 3年, 90天, 12小时.
+PERIOD_YEARS = "{n}年"
+PERIOD_DAYS = "{n}天"
+PERIOD_HOURS = "{n}小时"
+# The retention line of every form's privacy notice, from the settings; a form may add its own.
+FORM_RETENTION = (
+    "办结后保存{case}，到期删除；{case}没有任何办理记录的申请将关闭并删除；"
+    "未提交的草稿在最后一次填写{draft}后删除。"
+)
+PRIVACY = (
+    "<b>个人信息保护说明</b>\n"
+    "我们保存什么、保存多久：\n"
+    "• 您的提问：用于答复您；最近一条提问保留{question}，转人工时带给工作人员；"
+    "没能解答的问题去掉其中的号码后保存{miss}，用于改进服务。\n"
+    "• 在线申请：按申请页面的告知收集，只有负责的部门能看到；办结后保存{case}，到期删除。"
+    "{case}没有任何办理记录的申请将关闭并删除，部门会提前{warn}收到提醒。\n"
+    "• 未提交的草稿：最后一次填写{draft}后删除，到期前一天提醒您。\n"
+    "• 人工咨询：转给相关部门答复，结束后与申请一样保存{case}。\n"
+    "• 上传的材料：加密保存，随申请内容一起删除。\n"
+    "• 您的使用记录：没有申请、草稿和保存资料的，{member}未使用后删除。\n"
+    "您的权利：/mydata 查看我们保存的您的全部信息；/deleteme 删除；"
+    "/withdraw 撤回对健康等敏感个人信息的单独同意；/profile 查看或删除保存的资料。"
+)
+STAFF_EXPIRY_WARNING = (
+    "⏳ <b>{number}</b>（{status}）已{idle}没有任何办理记录，将于 {date} 按保存期限"
+    "过期关闭并删除内容。如仍在办理，请在卡片上操作或点「备注」记录进展。"
+)
+STAFF_EXPIRED = "<b>{number}</b> 已{idle}没有任何办理记录，已按保存期限过期关闭，内容已删除。"
+MEMBER_EXPIRED = (
+    "您的{kind} <b>{number}</b> 已{idle}没有进展，已按保存期限关闭，其中的个人信息已删除。"
+    "如仍需办理，请发送 /apply 重新申请，或发送 /human 联系工作人员。"
+)
+
+# ------------------------------------------------------------------ withdrawing a consent
+WITHDRAW_NONE = "您目前没有提供过需要单独同意的敏感个人信息（如健康情况），无需撤回。"
+WITHDRAW_LIST = (
+    "<b>撤回敏感个人信息同意</b>\n"
+    "以下申请中有您单独同意提供的敏感个人信息（如患病、残疾等健康情况）。"
+    "撤回后，这些信息和相关材料会被删除，经办人员会收到通知。\n"
+    "请选择要撤回的申请："
+)
+BUTTON_WITHDRAW_CASE = "{title} {number}"
+BUTTON_WITHDRAW_DRAFT = "{title}（未提交）"
+WITHDRAW_CONFIRM = (
+    "确定撤回「{item}」中的敏感个人信息同意吗？\n"
+    "撤回后，其中的健康等情况说明和相关材料将被删除，无法恢复；"
+    "审核如还需要相关情况，工作人员会在这里与您联系。"
+)
+BUTTON_WITHDRAW_YES = "确认撤回"
+BUTTON_WITHDRAW_NO = "取消"
+WITHDRAW_CANCELLED = "好的，没有撤回。"
+WITHDRAW_NOTHING = "这份申请中已经没有需要撤回的敏感个人信息。"
+WITHDRAWN_CASE = (
+    "已撤回您对《{title}》（<b>{number}</b>）中敏感个人信息的同意，{fields}已删除，"
+    "经办人员已收到通知。审核如还需要相关情况，工作人员会在这里与您联系。"
+)
+WITHDRAWN_DRAFT = (
+    "已撤回您对《{title}》草稿中敏感个人信息的同意，{fields}已删除。"
+    "继续填写时会再次征求您的同意；不同意将无法提交这份申请。"
+)
+BUTTON_CONTINUE_APPLY = "继续填写"
+WITHDRAW_STAFF = (
+    "<b>{number}</b>：会员已撤回对敏感个人信息的单独同意，本案的{fields}已删除。"
+    "如审核还需要相关情况，请回复本卡片与会员沟通。"
 )

@@ -24,11 +24,13 @@ from telegram.ext import (
 )
 
 from bot import flood, replies, rights, texts
+from bot.applications import CB as FORM_CB
 from bot.applications import local_time
 from bot.casework import CB_END_TALK, CB_RATE, CB_SUPPLIED
 from bot.consultations import end_consultation, start_consultation
 from bot.pacing import BACKGROUND
 from bot.replies import Reply
+from bot.retention import Periods
 from bot.services import Context, Services, services
 from bot.workdays import CHINA
 from handlers import forms
@@ -90,6 +92,8 @@ def register(app: Application) -> None:
     app.add_handler(CommandHandler("cancel", cancel, filters=PRIVATE))
     app.add_handler(CommandHandler("mydata", mydata_command, filters=PRIVATE))
     app.add_handler(CommandHandler("deleteme", deleteme_command, filters=PRIVATE))
+    app.add_handler(CommandHandler("withdraw", withdraw_command, filters=PRIVATE))
+    app.add_handler(CommandHandler("privacy", privacy_command, filters=PRIVATE))
     app.add_handler(CallbackQueryHandler(button))
     app.add_handler(MessageHandler(PRIVATE & NEW_MESSAGE & filters.TEXT & ~filters.COMMAND, text))
     app.add_handler(MessageHandler(PRIVATE & NEW_MESSAGE & MEDIA, media))
@@ -108,7 +112,8 @@ async def start(update: Update, context: Context) -> None:
         return
     svc = services(context)
     union = svc.settings.union_name
-    await send(message, Reply(texts.WELCOME.format(union=html.escape(union))))
+    miss = Periods.of(svc.settings).words()["miss"]
+    await send(message, Reply(texts.WELCOME.format(union=html.escape(union), miss=miss)))
     if (user := update.effective_user) is None:
         return
 
@@ -524,6 +529,8 @@ async def button(update: Update, context: Context) -> None:
         reply, new_message = await _human(svc, user, chat_id, rest or None), True
     elif kind == replies.CB_END and not rest:
         reply, new_message = await _end(svc, user, chat_id), True
+    elif kind == CB_SENSITIVE:
+        reply, new_message = await _withdraw(svc, user, chat_id, rest), True
     elif kind == CB_DELETEME and rest in {"yes", "no"}:
         reply = await _deleteme(svc, user, chat_id) if rest == "yes" else None
         reply, new_message = reply or Reply(texts.DELETEME_CANCELLED), True
@@ -594,6 +601,100 @@ def _none_of_these(svc: Services, telegram_id: int, chat_id: int) -> Reply:
 # ------------------------------------------------------------------ the member's rights
 
 CB_DELETEME = "del"
+CB_SENSITIVE = "sw"  # withdraw the consent to sensitive information ("wd" withdraws a case)
+
+
+async def privacy_command(update: Update, context: Context) -> None:
+    """What is kept, for how long, and the member's rights: from the settings the sweeps use."""
+    if (message := update.effective_message) is not None:
+        await send(message, Reply(Periods.of(services(context).settings).notice()))
+
+
+async def withdraw_command(update: Update, context: Context) -> None:
+    """The drafts and cases holding sensitive information under the separate consent, each
+    with a button to withdraw it."""
+    svc = services(context)
+    if (found := _member(update)) is None:
+        return
+    user, message = found
+
+    def holdings(session: Session) -> list[rights.Holding]:
+        member = touch_member(session=session, telegram_id=user.id, chat_id=message.chat_id)
+        return rights.sensitive_holdings(session, member, svc.applications.forms)
+
+    held = await svc.db.session(holdings)
+    if not held:
+        await send(message, Reply(texts.WITHDRAW_NONE))
+        return
+    buttons = tuple(
+        (replies.Button(_holding_label(h), f"{CB_SENSITIVE}:{h.kind}:{h.id}"),) for h in held
+    )
+    await send(message, Reply(texts.WITHDRAW_LIST, buttons))
+
+
+def _holding_label(holding: rights.Holding) -> str:
+    if holding.number:
+        return texts.BUTTON_WITHDRAW_CASE.format(title=holding.title, number=holding.number)
+    return texts.BUTTON_WITHDRAW_DRAFT.format(title=holding.title)
+
+
+async def _withdraw(svc: Services, user: User, chat_id: int, rest: str) -> Reply | None:
+    """sw:<c|d>:<id> asks to confirm; sw:<c|d>:<id>:yes withdraws; wd:no keeps it."""
+    if rest == "no":
+        return Reply(texts.WITHDRAW_CANCELLED)
+    kind, _, tail = rest.partition(":")
+    key, _, confirm = tail.partition(":")
+    if kind not in {"c", "d"} or not key.isdigit() or confirm not in {"", "yes"}:
+        return None
+
+    def act(session: Session) -> rights.Holding | rights.Withdrawal | None:
+        member = touch_member(session=session, telegram_id=user.id, chat_id=chat_id)
+        forms_ = svc.applications.forms
+        held = next(
+            (
+                h
+                for h in rights.sensitive_holdings(session, member, forms_)
+                if (h.kind, h.id) == (kind, int(key))
+            ),
+            None,
+        )
+        if held is None or not confirm:
+            return held
+        return rights.withdraw_sensitive(
+            session,
+            member,
+            held,
+            forms=forms_,
+            notice=texts.WITHDRAW_STAFF,
+            update_card=svc.casework.update_card,
+        )
+
+    done = await svc.db.session(act, attempts=1)
+    if done is None:
+        return Reply(texts.WITHDRAW_NOTHING)
+    if isinstance(done, rights.Holding):
+        buttons = (
+            (
+                replies.Button(texts.BUTTON_WITHDRAW_YES, f"{CB_SENSITIVE}:{rest}:yes"),
+                replies.Button(texts.BUTTON_WITHDRAW_NO, f"{CB_SENSITIVE}:no"),
+            ),
+        )
+        item = html.escape(_holding_label(done))
+        return Reply(texts.WITHDRAW_CONFIRM.format(item=item), buttons)
+    await asyncio.to_thread(rights.delete_files, svc.files_dir, done.files)
+    await svc.db.call(forget_old_pages, svc.engine)  # nothing withdrawn left in SQLite's WAL
+    log.info("a member withdrew the consent to sensitive personal information")
+    fields = html.escape("、".join(done.fields)) or texts.MYDATA_NONE
+    if done.number is None:
+        return Reply(
+            texts.WITHDRAWN_DRAFT.format(title=html.escape(done.title), fields=fields),
+            ((replies.Button(texts.BUTTON_CONTINUE_APPLY, f"{FORM_CB}:{key}:K"),),),
+        )
+    return Reply(
+        texts.WITHDRAWN_CASE.format(
+            title=html.escape(done.title), number=done.number, fields=fields
+        )
+    )
 
 
 async def mydata_command(update: Update, context: Context) -> None:

@@ -12,6 +12,7 @@ import contextlib
 
 from sqlmodel import Session, select
 from telegram import (
+    Bot,
     CallbackQuery,
     ForceReply,
     InlineKeyboardButton,
@@ -32,6 +33,7 @@ from bot.consultations import relay_to_member
 from bot.replies import Button, Reply, callback_number, escape
 from bot.services import Context, Services, services
 from handlers.common import answer_query, markup
+from knowledge.forms import content_problem
 from storage.cases import case_for_reply
 from storage.crypto import decrypt_bytes
 from storage.db import session_scope
@@ -369,17 +371,38 @@ async def _send_privately(
             )
             continue
         # A document goes as our own copy, under a generated name (the sender's may mislead).
-        copy = svc.files_dir / attachment.path if attachment.path else None
-        document: InputFile | str = attachment.telegram_file_id
-        if copy is not None and copy.is_file():
-            name = svc.casework.attachment_name(case, attachment, index)
-            content = decrypt_bytes(await asyncio.to_thread(copy.read_bytes))
-            document = InputFile(content, filename=name)
+        content = await _document_content(svc, bot, attachment)
+        if content is None:
+            await bot.send_message(
+                user.id,
+                texts.STAFF_FILE_UNAVAILABLE.format(index=index),
+                parse_mode=ParseMode.HTML,
+                protect_content=True,
+            )
+            continue
+        name = svc.casework.attachment_name(case, attachment, index)
         await bot.send_document(
             user.id,
-            document,
+            InputFile(content, filename=name),
             caption=caption,
             parse_mode=ParseMode.HTML,
             protect_content=True,
         )
     return texts.STAFF_MATERIALS_SENT.format(count=len(found))
+
+
+async def _document_content(svc: Services, bot: Bot, attachment: Attachment) -> bytes | None:
+    """The document's bytes: our own copy, or, when the copy is gone (a restore without the
+    files directory), Telegram's, checked again to be what it was when it arrived. None if
+    neither can be had: sending by file_id would show the sender's own file name."""
+    copy = svc.files_dir / attachment.path if attachment.path else None
+    if copy is not None and copy.is_file():
+        return decrypt_bytes(await asyncio.to_thread(copy.read_bytes))
+    try:
+        found = await bot.get_file(attachment.telegram_file_id)
+        content = bytes(await found.download_as_bytearray())
+    except TelegramError:
+        return None
+    if content_problem((attachment.mime_type or "",), content) is not None:
+        return None
+    return content

@@ -189,7 +189,9 @@ class Privacy:
     collected: str
     purpose: str
     recipients: str
-    retention: str
+    # What this form adds to the keeping rules every notice states from the settings
+    # (bot.retention), e.g. 登记结果按规定存档.
+    retention: str = ""
     # Sensitive personal information (health): what and why; needs a separate, explicit consent.
     sensitive: str = ""
 
@@ -316,7 +318,7 @@ def _form_from_data(data: Mapping[str, Any]) -> Form:
     if not isinstance(privacy, dict):
         raise FormError("[privacy] must be a table")
     _unknown_keys(privacy, _PRIVACY_KEYS, "[privacy]")
-    for key in ("collected", "purpose", "recipients", "retention"):
+    for key in ("collected", "purpose", "recipients"):
         if key not in privacy:
             raise FormError(f"[privacy]: missing {key!r}")
     raw_fields = data["fields"]
@@ -413,7 +415,7 @@ def _check_form(form: Form, known_duties: set[str]) -> None:
     for key in ("title", "intro"):
         if not getattr(form, key).strip():
             problems.append(f"{key} is empty")
-    for key in ("collected", "purpose", "recipients", "retention"):
+    for key in ("collected", "purpose", "recipients"):
         if not getattr(form.privacy, key):
             problems.append(f"[privacy] {key} is empty")
     if any(f.sensitive for f in form.fields) and not form.privacy.sensitive:
@@ -1010,8 +1012,17 @@ def allowed_types(field: FormField, kind: str) -> tuple[str, ...]:
     return PHOTO_TYPES if kind == "photo" else tuple(field.mime_types or DEFAULT_MIME_TYPES)
 
 
+# A Word 97-2003 .doc is an OLE compound file (which filetype does not name) holding a stream
+# called WordDocument; the directory stores stream names in UTF-16.
+OLE_MAGIC = bytes.fromhex("d0cf11e0a1b11ae1")
+WORD_STREAM = "WordDocument".encode("utf-16-le")
+
+
 def detected_type(content: bytes) -> str:
     """The file's type as its bytes show it (application/octet-stream: none known)."""
+    if content.startswith(OLE_MAGIC):
+        # Other OLE files (.xls, .ppt, .msi) are not Word documents.
+        return "application/msword" if WORD_STREAM in content else "application/x-ole-storage"
     found = filetype.guess_mime(content) or "application/octet-stream"
     return "image/png" if found == "image/apng" else str(found)
 

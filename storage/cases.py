@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import re
 from collections import Counter
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import delete
+from sqlalchemy import delete, or_
 from sqlmodel import Session, col, select
 
 from storage.models import (
+    ACTIVE_DRAFT_STAGES,
     FINAL_STATUSES,
     Actor,
     Attachment,
@@ -19,6 +21,8 @@ from storage.models import (
     CaseKind,
     CaseMessage,
     CaseStatus,
+    Draft,
+    InboxUpdate,
     Member,
     Miss,
     MissReason,
@@ -29,8 +33,12 @@ from storage.models import (
 CASE_PREFIX = "HD"
 # Five digits or more with spaces, dashes or dots between them, and an ID number's final X.
 GROUPED_NUMBER = re.compile(r"[0-9０-９](?:[\s\-－.·]*[0-9０-９]){4,}(?:[\s\-－]*[Xx])?")
-# How long the questions the bot could not settle are kept for staff to learn from.
+# How long the questions the bot could not settle are kept for staff to learn from (the
+# default of the miss_keep_days setting).
 MISSES_KEPT = timedelta(days=90)
+# Telegram ids are positive; an erased or forgotten member row keeps a negative stand-in,
+# unique per row.
+ERASED_ID_BASE = -(10**15)
 
 
 def case_number(case_id: int, created_at: datetime) -> str:
@@ -319,11 +327,7 @@ PURGED_SUBJECT = "（已过保存期限，内容已删除）"
 
 
 def purge_closed_cases(*, session: Session, now: datetime, keep: timedelta) -> int:
-    """Delete the content of cases closed longer than `keep` ago (办结后保存3年，到期删除).
-
-    The case keeps its number, kind, department, status and dates, for statistics; its answers,
-    the question, attachments, the relayed messages and the texts in its events go.
-    """
+    """Delete the content of cases closed longer than `keep` ago (办结后保存3年，到期删除)."""
     cutoff = now - keep
     cases = session.exec(
         select(Case)
@@ -333,18 +337,133 @@ def purge_closed_cases(*, session: Session, now: datetime, keep: timedelta) -> i
     ).all()
     cases = [case for case in cases if case.subject != PURGED_SUBJECT]  # stored encrypted
     for case in cases:
-        case.answers = None
-        case.subject = PURGED_SUBJECT
-        case.member_label = None
-        case.rating_comment = None
-        session.add(case)
-        for attachment in session.exec(select(Attachment).where(Attachment.case_id == case.id)):
-            session.delete(attachment)  # the file goes with the next orphan sweep
-        for message in session.exec(select(OutboxMessage).where(OutboxMessage.case_id == case.id)):
-            session.delete(message)
-        for event in session.exec(select(CaseEvent).where(CaseEvent.case_id == case.id)):
-            if event.detail:
-                event.detail = {}
-                session.add(event)
-        record_event(session=session, case=case, actor=Actor.BOT, action="purged")
+        purge_case(session=session, case=case)
     return len(cases)
+
+
+def purge_case(*, session: Session, case: Case) -> None:
+    """Delete a case's content. The case keeps its number, kind, department, status and dates,
+    for statistics; its answers, the question, attachments, the relayed messages and the texts
+    in its events go."""
+    case.answers = None
+    case.subject = PURGED_SUBJECT
+    case.member_label = None
+    case.rating_comment = None
+    session.add(case)
+    for attachment in session.exec(select(Attachment).where(Attachment.case_id == case.id)):
+        session.delete(attachment)  # the file goes with the next orphan sweep
+    for message in session.exec(select(OutboxMessage).where(OutboxMessage.case_id == case.id)):
+        session.delete(message)
+    for event in session.exec(select(CaseEvent).where(CaseEvent.case_id == case.id)):
+        if event.detail:
+            event.detail = {}
+            session.add(event)
+    record_event(session=session, case=case, actor=Actor.BOT, action="purged")
+
+
+def idle_open_cases(*, session: Session, since: datetime) -> list[Case]:
+    """Cases not yet finished with nothing recorded on them since `since`, oldest first."""
+    return list(
+        session.exec(
+            select(Case)
+            .where(col(Case.status).not_in(FINAL_STATUSES))
+            .where(col(Case.updated_at) < since)
+            .order_by(col(Case.updated_at))
+        ).all()
+    )
+
+
+def forget_chat(*, session: Session, chat_id: int, case_ids: Sequence[int] = ()) -> None:
+    """What was sent to a member's chat or owed to it (and about `case_ids`), the links to
+    their messages, and the updates handled from it."""
+    session.execute(
+        delete(OutboxMessage).where(
+            or_(
+                col(OutboxMessage.case_id).in_(list(case_ids)),
+                col(OutboxMessage.chat_id) == chat_id,
+            )
+        ),
+        execution_options={"synchronize_session": False},
+    )
+    session.execute(
+        delete(CaseMessage).where(col(CaseMessage.chat_id) == chat_id),
+        execution_options={"synchronize_session": False},
+    )
+    session.execute(
+        delete(InboxUpdate)
+        .where(col(InboxUpdate.chat_key) == chat_id)
+        .where(col(InboxUpdate.handled_at).is_not(None)),
+        execution_options={"synchronize_session": False},
+    )
+
+
+def make_anonymous(member: Member) -> None:
+    """The member row stays for the cases that point at it, with nothing that says who it
+    was: a negative stand-in for the Telegram id, no chat, no question, no profile."""
+    member.telegram_id = ERASED_ID_BASE - (member.id or 0)
+    member.chat_id = 0
+    for name in (
+        "pending_question",
+        "pending_question_at",
+        "pending_duty",
+        "handoff_duty",
+        "profile",
+        "profile_consented_at",
+        "awaiting_comment_case",
+        "flood_tokens",
+        "flood_at",
+        "flood_until",
+    ):
+        setattr(member, name, None)
+    member.awaiting_handoff = False
+    member.blocked = True
+
+
+def forget_pending_questions(*, session: Session, now: datetime, keep: timedelta) -> int:
+    """Members' last questions older than `keep` (kept for 都不是 and 转人工 only)."""
+    stale = session.exec(
+        select(Member)
+        .where(col(Member.pending_question_at).is_not(None))
+        .where(col(Member.pending_question_at) < now - keep)
+    ).all()
+    for member in stale:
+        member.pending_question = member.pending_question_at = member.pending_duty = None
+        session.add(member)
+    return len(stale)
+
+
+def forget_idle_members(*, session: Session, now: datetime, keep: timedelta) -> tuple[int, int]:
+    """Members not seen for `keep` who have no draft under way and no saved profile: deleted
+    when they have no case, made anonymous when every case of theirs has been emptied (a case
+    keeps its member row, without anything that says who it was). (deleted, anonymised)"""
+    idle = session.exec(
+        select(Member)
+        .where(col(Member.last_seen_at) < now - keep)
+        .where(col(Member.telegram_id) > 0)  # an erased member is anonymous already
+    ).all()
+    deleted = anonymised = 0
+    for member in idle:
+        if member.profile:
+            continue
+        drafts = session.exec(select(Draft).where(Draft.member_id == member.id)).all()
+        if any(draft.stage in ACTIVE_DRAFT_STAGES for draft in drafts):
+            continue
+        cases = session.exec(select(Case).where(Case.member_id == member.id)).all()
+        if any(case.subject != PURGED_SUBJECT for case in cases):
+            continue  # a case still holds content the member may ask about
+        forget_chat(session=session, chat_id=member.chat_id)
+        if cases:
+            make_anonymous(member)
+            session.add(member)
+            anonymised += 1
+            continue
+        for draft in drafts:  # ended drafts hold no answers, only their dates
+            for attachment in session.exec(
+                select(Attachment).where(Attachment.draft_id == draft.id)
+            ):
+                session.delete(attachment)
+            session.delete(draft)
+        session.flush()
+        session.delete(member)
+        deleted += 1
+    return deleted, anonymised

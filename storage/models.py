@@ -24,7 +24,8 @@ class CaseKind(StrEnum):
 
 class CaseStatus(StrEnum):
     """已提交 → 已受理 → 待补件 ⇄ 办理中 → 已办结 / 已驳回; 已撤回 by the member before
-    acceptance; 已结束 for a consultation ended with /close or by the member."""
+    acceptance; 已结束 for a consultation ended with /close or by the member; 已过期关闭 for a
+    case with no activity for the keeping time."""
 
     OPEN = "open"  # 已提交: filed, waiting for staff to accept it
     ACCEPTED = "accepted"  # 已受理: a caseworker has it
@@ -34,6 +35,8 @@ class CaseStatus(StrEnum):
     REJECTED = "rejected"  # 已驳回
     WITHDRAWN = "withdrawn"  # 已撤回
     CLOSED = "closed"  # 已结束: a consultation that ended
+    # 已过期关闭: no activity for the keeping time; closed by the bot and emptied (bot.retention)
+    EXPIRED = "expired"
 
     @property
     def is_final(self) -> bool:
@@ -45,6 +48,7 @@ FINAL_STATUSES = {
     CaseStatus.REJECTED,
     CaseStatus.WITHDRAWN,
     CaseStatus.CLOSED,
+    CaseStatus.EXPIRED,
 }
 
 

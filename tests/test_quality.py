@@ -78,7 +78,10 @@ TUNING_FLOORS = {
     "questions_tune_9.tsv": (0.99, 0.97, 0.95),
     "questions_tune_10.tsv": (0.97, 0.95, 0.95),
     "questions_tune_11.tsv": (0.95, 0.92, 0.90),
-    "questions_tune_12.tsv": (0.94, 0.93, 0.87),
+    "questions_tune_12.tsv": (0.94, 0.93, 0.90),
+    "questions_tune_13.tsv": (0.94, 0.99, 0.89),
+    "questions_tune_14.tsv": (0.96, 0.90, 0.94),
+    "questions_tune_15.tsv": (0.93, 0.86, 0.89),
 }
 
 

@@ -17,7 +17,7 @@ from bot.fake import FakeTelegram, FakeUser
 from bot.inbox import DatabaseAway, Inbox, StoringQueue
 from knowledge.router import Router
 from storage import inbox
-from storage.db import make_engine
+from storage.db import DatabaseThreads, make_engine
 from storage.models import InboxUpdate, utcnow
 from tests.bot.live import live_bot, until
 from tests.handlers.conftest import TOKEN, harness_settings
@@ -233,18 +233,21 @@ async def test_a_scheduled_job_runs_once_a_period_across_instances(
 
     engine = make_engine(harness_settings(tmp_path).database_url)
 
+    db = DatabaseThreads(engine)
+
     def context(instance: str) -> Any:
-        services = SimpleNamespace(engine=engine)
+        services = SimpleNamespace(engine=engine, db=db)
         return SimpleNamespace(
             bot_data={SERVICES_KEY: services, INBOX_KEY: Inbox(engine, instance)}
         )
 
     a, b = context("a"), context("b")
-    assert _our_turn(a, "digest", "%Y-%m-%d")
-    assert not _our_turn(b, "digest", "%Y-%m-%d")  # a sent today's digest
-    assert not _our_turn(a, "digest", "%Y-%m-%d")  # nor twice after a restart
-    assert _our_turn(b, "sweep", "%Y-%m-%d %H")  # another job is its own
-    assert _our_turn(a, "digest", "%Y-%m-%d %H:%M:%S.%f")  # another period
+    assert await _our_turn(a, "digest", "%Y-%m-%d")
+    assert not await _our_turn(b, "digest", "%Y-%m-%d")  # a sent today's digest
+    assert not await _our_turn(a, "digest", "%Y-%m-%d")  # nor twice after a restart
+    assert await _our_turn(b, "sweep", "%Y-%m-%d %H")  # another job is its own
+    assert await _our_turn(a, "digest", "%Y-%m-%d %H:%M:%S.%f")  # another period
+    db.close()
 
 
 async def test_stopping_sets_waiting_updates_aside_for_the_next_start(

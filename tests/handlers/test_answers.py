@@ -131,3 +131,33 @@ async def test_can_i_apply_gets_who_may_apply(harness: Harness) -> None:
     # A model worker's question stays with the model workers' aid.
     model = await harness.say("老劳模家里困难能申请帮扶吗")
     assert "困难劳模帮扶" in model["text"]
+
+
+@pytest.mark.parametrize(
+    ("question", "department", "online"),
+    [
+        ("办卡要多久", "权益保障部", True),
+        ("申请帮扶要等几天才有结果", "权益保障部", True),
+        ("劳模评选结果啥时候能公布", "宣传教育部", True),
+        ("职工之家验收要多长时间", "组织部", False),
+    ],
+)
+async def test_how_long_is_never_invented(
+    harness: Harness, question: str, department: str, online: bool
+) -> None:
+    """The duty list publishes no time for any duty: the answer says so and whom to ask,
+    instead of the union's internal steps or a time of its own."""
+    text = (await harness.say(question))["text"]
+    assert "没有公布" in text and department in text, text
+    assert "工作日" not in text and "制定工作安排" not in text
+    assert ("/mycases" in text) is online
+
+
+async def test_how_long_asked_mid_form_gets_the_same_short_answer(harness: Harness) -> None:
+    from tests.handlers.test_forms import fill, start
+
+    form = _forms(harness)["service_card"]
+    await start(harness, form)
+    await fill(harness, form, until="unit")
+    text = (await harness.say("办卡要多久？"))["text"]
+    assert "没有公布" in text and "权益保障部" in text and "工作单位" in text

@@ -1,0 +1,154 @@
+"""How long personal data is kept, and the sweeps that make it so (issue 12 §3).
+
+Every period comes from the settings, and the notices members read are written from the same
+values, so what a notice says is what the sweep does:
+- a case's content goes `case` after it was closed;
+- a case with nothing recorded on it for `case` is closed as expired and emptied, its staff chat
+  warned `warn` before;
+- an unsubmitted draft goes `draft` after its last answer (bot.applications);
+- an unanswered question (a miss) goes after `miss`;
+- a member's last question goes after `question`;
+- a member row with no case content, no draft under way and no saved profile goes `member`
+  after the member was last seen.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from html import escape
+
+from sqlmodel import Session, col, select
+
+from bot import texts
+from bot.casework import Casework
+from bot.settings import Settings
+from bot.workdays import CHINA
+from storage.cases import enqueue, idle_open_cases, purge_case, record_event
+from storage.models import Actor, Case, CaseEvent, CaseStatus, Member
+
+# A member's last question is kept this long, for 都不是 and 转人工 to carry it to staff.
+PENDING_QUESTION_KEPT = timedelta(days=1)
+WARNED = "expiry_warned"
+EXPIRED = "expired"
+
+
+@dataclass(frozen=True, slots=True)
+class Periods:
+    draft: timedelta
+    case: timedelta
+    warn: timedelta
+    miss: timedelta
+    member: timedelta
+    question: timedelta = PENDING_QUESTION_KEPT
+
+    @classmethod
+    def of(cls, settings: Settings) -> Periods:
+        return cls(
+            draft=timedelta(days=settings.draft_keep_days),
+            case=timedelta(days=settings.case_keep_days),
+            warn=timedelta(days=settings.case_warn_days),
+            miss=timedelta(days=settings.miss_keep_days),
+            member=timedelta(days=settings.member_keep_days),
+        )
+
+    def words(self) -> dict[str, str]:
+        """Each period as the notices say it."""
+        return {
+            "draft": say(self.draft),
+            "case": say(self.case),
+            "warn": say(self.warn),
+            "miss": say(self.miss),
+            "member": say(self.member),
+            "question": say(self.question),
+        }
+
+    def form_retention(self, extra: str = "") -> str:
+        """The retention line of a form's privacy notice: the rules, then the form's own."""
+        words = self.words()
+        return texts.FORM_RETENTION.format(case=words["case"], draft=words["draft"]) + extra
+
+    def notice(self) -> str:
+        """/privacy: what is kept, for how long, and the member's rights."""
+        return texts.PRIVACY.format(**self.words())
+
+
+def say(period: timedelta) -> str:
+    """3年, 90天, 7天, 12小时: whole years where it is some, else whole days, else hours."""
+    days = period.total_seconds() / 86400
+    if days >= 365 and days % 365 == 0:
+        return texts.PERIOD_YEARS.format(n=f"{days / 365:g}")
+    if days >= 1 and days == int(days):
+        return texts.PERIOD_DAYS.format(n=int(days))
+    return texts.PERIOD_HOURS.format(n=f"{round(period.total_seconds() / 3600, 1):g}")
+
+
+def sweep_idle_cases(
+    session: Session, *, now: datetime, periods: Periods, casework: Casework, fallback_chat: int
+) -> tuple[int, int]:
+    """Warn of cases idle for nearly the keeping time, close and empty those idle for all of
+    it. Anything staff record on a case (a note will do) starts its time again. (warned,
+    expired)"""
+    warned = expired = 0
+    for case in idle_open_cases(session=session, since=now - periods.case + periods.warn):
+        closes_at = case.updated_at + periods.case
+        if closes_at <= now:
+            _expire(session, case, now=now, periods=periods, casework=casework)
+            expired += 1
+        elif not _warned(session, case):
+            # Recorded without touching updated_at: the warning is not activity.
+            session.add(CaseEvent(case_id=case.id or 0, actor=Actor.BOT, action=WARNED))
+            enqueue(
+                session=session,
+                chat_id=case.staff_chat_id or fallback_chat,
+                text=texts.STAFF_EXPIRY_WARNING.format(
+                    number=case.number,
+                    status=texts.CASE_STATUS[case.status.value],
+                    idle=texts.PERIOD_DAYS.format(n=(now - case.updated_at).days),
+                    date=closes_at.astimezone(CHINA).strftime("%Y-%m-%d"),
+                ),
+                case=case,
+                reply_to_message_id=case.card_message_id,
+            )
+            warned += 1
+    return warned, expired
+
+
+def _warned(session: Session, case: Case) -> bool:
+    return (
+        session.exec(
+            select(CaseEvent.id)
+            .where(CaseEvent.case_id == case.id)
+            .where(CaseEvent.action == WARNED)
+            .where(col(CaseEvent.at) >= case.updated_at)
+        ).first()
+        is not None
+    )
+
+
+def _expire(
+    session: Session, case: Case, *, now: datetime, periods: Periods, casework: Casework
+) -> None:
+    idle = say(periods.case)
+    case.status, case.closed_at = CaseStatus.EXPIRED, now
+    record_event(session=session, case=case, actor=Actor.BOT, action=EXPIRED)
+    purge_case(session=session, case=case)
+    casework.update_card(session, case)
+    if case.staff_chat_id is not None:
+        enqueue(
+            session=session,
+            chat_id=case.staff_chat_id,
+            text=texts.STAFF_EXPIRED.format(number=case.number, idle=idle),
+            case=case,
+            reply_to_message_id=case.card_message_id,
+        )
+    member = session.get(Member, case.member_id)
+    if member is not None and member.chat_id > 0 and not member.blocked:
+        enqueue(
+            session=session,
+            chat_id=member.chat_id,
+            text=texts.MEMBER_EXPIRED.format(
+                kind=escape(texts.CASE_KIND[case.kind.value]), number=case.number, idle=idle
+            ),
+            case=case,
+        )

@@ -223,7 +223,7 @@ class Applications:
             sensitive=sensitive,
         )
         buttons = (
-            (Button(texts.BUTTON_CONSENT, cb(draft, "ok")),),
+            (Button(texts.BUTTON_CONSENT, cb(draft, "ok", self.privacy_version(form))),),
             (Button(texts.BUTTON_NO_CONSENT, cb(draft, "no")),),
         )
         return Reply(text, buttons)
@@ -245,13 +245,19 @@ class Applications:
         self._touch(session, draft)
         return self.current(draft)
 
-    def consent(self, session: Session, draft: Draft, action: str) -> Reply:
+    def consent(
+        self, session: Session, draft: Draft, action: str, shown: str | None = None
+    ) -> Reply:
         """The general consent (ok), the separate one to sensitive personal information (sok),
         or neither (no). Each has its own button, and records the notice's version: a second
-        tap on the first never gives the second."""
+        tap on the first never gives the second. `shown`: the version the button was shown
+        with; a notice changed since is shown again, never agreed to unread."""
         if draft.stage is not DraftStage.CONSENT:
             return self.current(draft)
         form = self.form(draft)
+        if action != "no" and shown is not None and shown != self.privacy_version(form):
+            notice = self.current(draft)
+            return Reply(f"{texts.FORM_NOTICE_UPDATED}\n\n{notice.text}", notice.buttons)
         if action == "no":
             self._end(session, draft, DraftStage.DISCARDED)
             duty = self.catalogue.duty(form.duty)
@@ -300,7 +306,12 @@ class Applications:
         return Reply(
             texts.FORM_SENSITIVE_CONSENT.format(sensitive=_e(privacy.sensitive)),
             (
-                (Button(texts.BUTTON_SENSITIVE_CONSENT, cb(draft, "sok")),),
+                (
+                    Button(
+                        texts.BUTTON_SENSITIVE_CONSENT,
+                        cb(draft, "sok", self.privacy_version(self.form(draft))),
+                    ),
+                ),
                 (Button(texts.BUTTON_NO_CONSENT, cb(draft, "no")),),
             ),
         )
@@ -903,8 +914,10 @@ class Applications:
             },
         )
         self.casework.file(session, case, member_label=member_label, now=utcnow())
-        # The case holds the answers now; the draft keeps none (nor the hidden stale ones).
+        # The case holds the answers now; the draft keeps none (nor the hidden stale ones, nor
+        # the last words typed).
         draft.answers = {}
+        draft.last_answer = None
         draft.current_field = None
         return Outcome(self._filed_reply(form, duty, case), case)
 
@@ -960,6 +973,7 @@ class Applications:
         """A draft that will not be filed keeps no personal data."""
         draft.stage = stage
         draft.answers = {}
+        draft.last_answer = None
         draft.current_field = None
         for attachment in session.exec(
             select(Attachment).where(Attachment.draft_id == draft.id)

@@ -293,14 +293,26 @@ def _duty_rows(
 # 多久, 几天, 什么时候能…: how long it takes. The duty list publishes no time for any duty, so
 # the answer says so and whom to ask, never a time of its own.
 HOW_LONG = re.compile(
-    r"多久|多长时间|多少天|几天|几个工作日|几个月|多少时间|要等多|等多长|多会儿|"
-    r"(?:什么|啥|嘛)时候(?:能|可以|才|会)|何时(?:能|可以)"
+    r"多久|多长时间|多少时间|要等多|等多长|多会儿|"
+    r"(?:几天|几个工作日|几个月|几周)(?:能|可以|才|就|会)?"
+    r"(?:办好|办完|办下来|批|下来|拿到|有结果|出结果|审完|审好|到手|答复|回复|回音)|"
+    r"(?:什么|啥|嘛)时候(?:能|可以|才|会)?"
+    r"(?:办好|办完|办下来|批|下来|拿到|有结果|出结果|公布|审完|到手|答复|回复|发卡)"
+)
+# 工作多久能申请, 干了多长时间才能评: how long one must have worked, a rule of eligibility,
+# not how long the union takes.
+WAIT_TO_QUALIFY = re.compile(
+    r"(?:多久|多长时间|几年|几个月)(?:以后|之后|后)?(?:才|就)?(?:能|可以)"
+    r"(?:申请|评|参加|入会|加入|享受|领)"
 )
 
 
 def asks_how_long(route: Route) -> bool:
-    return route.aspect in (Aspect.PROCESS, Aspect.OVERVIEW, None) and bool(
-        HOW_LONG.search(route.question)
+    question = route.question
+    return (
+        route.aspect in (Aspect.PROCESS, Aspect.OVERVIEW, None)
+        and HOW_LONG.search(question) is not None
+        and WAIT_TO_QUALIFY.search(question) is None
     )
 
 

@@ -40,6 +40,7 @@ class Periods:
     warn: timedelta
     miss: timedelta
     member: timedelta
+    remind: timedelta = timedelta(hours=24)  # a draft's reminder, before it goes
     question: timedelta = PENDING_QUESTION_KEPT
 
     @classmethod
@@ -50,6 +51,7 @@ class Periods:
             warn=timedelta(days=settings.case_warn_days),
             miss=timedelta(days=settings.miss_keep_days),
             member=timedelta(days=settings.member_keep_days),
+            remind=timedelta(hours=settings.draft_remind_before_hours),
         )
 
     def words(self) -> dict[str, str]:
@@ -61,6 +63,8 @@ class Periods:
             "miss": say(self.miss),
             "member": say(self.member),
             "question": say(self.question),
+            # Said only when there is a reminder (0: none).
+            "remind": texts.DRAFT_REMINDED.format(before=say(self.remind)) if self.remind else "",
         }
 
     def form_retention(self, extra: str = "") -> str:
@@ -91,13 +95,12 @@ def sweep_idle_cases(
     expired)"""
     warned = expired = 0
     for case in idle_open_cases(session=session, since=now - periods.case + periods.warn):
-        closes_at = case.updated_at + periods.case
-        if closes_at <= now:
-            _expire(session, case, now=now, periods=periods, casework=casework)
-            expired += 1
-        elif not _warned(session, case):
+        warned_at = _warned_at(session, case)
+        if warned_at is None:
             # Recorded without touching updated_at: the warning is not activity.
-            session.add(CaseEvent(case_id=case.id or 0, actor=Actor.BOT, action=WARNED))
+            session.add(CaseEvent(case_id=case.id or 0, actor=Actor.BOT, action=WARNED, at=now))
+            # Never closed without a full warning, even after downtime or a shorter setting.
+            closes_at = max(case.updated_at + periods.case, now + periods.warn)
             enqueue(
                 session=session,
                 chat_id=case.staff_chat_id or fallback_chat,
@@ -111,19 +114,21 @@ def sweep_idle_cases(
                 reply_to_message_id=case.card_message_id,
             )
             warned += 1
+        elif case.updated_at + periods.case <= now and warned_at + periods.warn <= now:
+            _expire(session, case, now=now, periods=periods, casework=casework)
+            expired += 1
     return warned, expired
 
 
-def _warned(session: Session, case: Case) -> bool:
-    return (
-        session.exec(
-            select(CaseEvent.id)
-            .where(CaseEvent.case_id == case.id)
-            .where(CaseEvent.action == WARNED)
-            .where(col(CaseEvent.at) >= case.updated_at)
-        ).first()
-        is not None
-    )
+def _warned_at(session: Session, case: Case) -> datetime | None:
+    """When staff were warned of this case's closing since its last activity, if they were."""
+    return session.exec(
+        select(CaseEvent.at)
+        .where(CaseEvent.case_id == case.id)
+        .where(CaseEvent.action == WARNED)
+        .where(col(CaseEvent.at) >= case.updated_at)
+        .order_by(col(CaseEvent.at))
+    ).first()
 
 
 def _expire(

@@ -18,6 +18,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from sqlalchemy import delete
 from sqlmodel import Session, col, select
 
 from bot import texts
@@ -25,6 +26,7 @@ from bot.applications import INTERNAL, PROFILE
 from knowledge.forms import FieldType, Form
 from storage.cases import enqueue, forget_chat, make_anonymous, record_event
 from storage.models import (
+    SUPPLEMENT,
     Actor,
     Attachment,
     Case,
@@ -34,6 +36,8 @@ from storage.models import (
     Draft,
     DraftStage,
     Member,
+    OutboxMessage,
+    OutboxStatus,
     utcnow,
 )
 
@@ -285,7 +289,17 @@ def sensitive_holdings(session: Session, member: Member, forms: dict[str, Form])
         select(Draft).where(Draft.member_id == member.id).order_by(col(Draft.id))
     ):
         form = forms.get(draft.form_id)
-        if draft.stage.is_active and draft.sensitive_consented_at is not None and form:
+        sensitive = _sensitive(form)
+        if not draft.stage.is_active or not sensitive or form is None:
+            continue
+        # The consent in force, or answers given under one (a changed notice asks again, and
+        # the answers wait for it).
+        answered = any(draft.answers.get(key) for key in sensitive)
+        if (
+            draft.sensitive_consented_at is not None
+            or answered
+            or _files_of(session, sensitive, draft_id=draft.id)
+        ):
             found.append(Holding("d", draft.id or 0, form.title, None))
     for case in session.exec(
         select(Case).where(Case.member_id == member.id).order_by(col(Case.id))
@@ -295,14 +309,30 @@ def sensitive_holdings(session: Session, member: Member, forms: dict[str, Form])
         if not sensitive or form is None:
             continue
         answered = any(case.answers and case.answers.get(key) for key in sensitive)
-        filed = session.exec(
-            select(Attachment.id)
-            .where(Attachment.case_id == case.id)
-            .where(col(Attachment.field_id).in_(list(sensitive)))
-        ).first()
-        if answered or filed is not None:
+        if answered or _files_of(session, sensitive, case_id=case.id):
             found.append(Holding("c", case.id or 0, form.title, case.number))
     return found
+
+
+def _files_of(
+    session: Session,
+    sensitive: dict[str, str],
+    *,
+    draft_id: int | None = None,
+    case_id: int | None = None,
+) -> list[Attachment]:
+    """The files of a draft's or a case's sensitive fields; a case's also those sent later
+    (补件), which for these forms are proofs of the same hardship."""
+    query = select(Attachment)
+    if draft_id is not None:
+        query = query.where(Attachment.draft_id == draft_id).where(
+            col(Attachment.field_id).in_(list(sensitive))
+        )
+    else:
+        query = query.where(Attachment.case_id == case_id).where(
+            col(Attachment.field_id).in_([*sensitive, SUPPLEMENT])
+        )
+    return list(session.exec(query).all())
 
 
 def withdraw_sensitive(
@@ -334,13 +364,10 @@ def withdraw_sensitive(
             for k, v in answers.items()
             if k not in sensitive and (k not in INTERNAL or k == PROFILE)
         }
-        for attachment in session.exec(
-            select(Attachment)
-            .where(Attachment.draft_id == draft.id)
-            .where(col(Attachment.field_id).in_(list(sensitive)))
-        ):
+        for attachment in _files_of(session, sensitive, draft_id=draft.id):
             freed.add(attachment.path)
             session.delete(attachment)
+        draft.last_answer = None
         draft.sensitive_consented_at = draft.sensitive_consent_version = None
         draft.stage = DraftStage.CONSENT  # the separate consent is asked again on resuming
         draft.current_field = None
@@ -354,22 +381,29 @@ def withdraw_sensitive(
     assert case is not None
     sensitive = _sensitive(forms.get(case.form_id or ""))
     answers = dict(case.answers or {})
-    files = session.exec(
-        select(Attachment)
-        .where(Attachment.case_id == case.id)
-        .where(col(Attachment.field_id).in_(list(sensitive)))
-    ).all()
+    files = _files_of(session, sensitive, case_id=case.id)
     removed = [
         label
         for key, label in sensitive.items()
         if answers.get(key) or any(a.field_id == key for a in files)
     ]
+    if any(a.field_id == SUPPLEMENT for a in files):
+        removed.append(texts.SUPPLEMENT_LABEL)
     case.answers = {k: v for k, v in answers.items() if k not in sensitive}
     for attachment in files:
         freed.add(attachment.path)
         session.delete(attachment)
+    # Copies of what was sent about the case (cards, relays) may quote the description; what
+    # is still owed goes as it is.
+    session.execute(
+        delete(OutboxMessage)
+        .where(col(OutboxMessage.case_id) == case.id)
+        .where(col(OutboxMessage.status) != OutboxStatus.PENDING),
+        execution_options={"synchronize_session": False},
+    )
     if case.draft_id is not None and (draft := session.get(Draft, case.draft_id)) is not None:
         draft.sensitive_consented_at = draft.sensitive_consent_version = None
+        draft.last_answer = None
         session.add(draft)
     session.add(case)
     record_event(

@@ -201,6 +201,15 @@ class Settings(StorageSettings):
         return value
 
     @model_validator(mode="after")
+    def _warned_within_the_keeping_time(self) -> Settings:
+        if self.case_warn_days >= self.case_keep_days:
+            raise ValueError(
+                "UNIONBOT_CASE_WARN_DAYS must be shorter than UNIONBOT_CASE_KEEP_DAYS: staff "
+                "are warned that long before an idle case is closed"
+            )
+        return self
+
+    @model_validator(mode="after")
     def _derived(self) -> Settings:
         if not self.api_base_file_url:
             # A self-hosted Bot API server serves files under /file/bot next to /bot.

@@ -211,6 +211,7 @@ FORM_SENSITIVE_CONSENT = (
     "根据《个人信息保护法》，处理敏感个人信息需要您的单独同意。您同意吗？"
 )
 BUTTON_SENSITIVE_CONSENT = "同意处理上述敏感个人信息"
+FORM_NOTICE_UPDATED = "个人信息告知的内容刚刚更新，请阅读更新后的告知后再确认。"
 FORM_NOTICE_CHANGED = (
     "个人信息告知的内容已更新。您已填写的内容都保留着，请阅读更新后的告知并重新确认，"
     "确认后即可提交。"
@@ -878,6 +879,7 @@ DELETEME_STAFF = (
 PERIOD_YEARS = "{n}年"
 PERIOD_DAYS = "{n}天"
 PERIOD_HOURS = "{n}小时"
+DRAFT_REMINDED = "，到期前{before}提醒您"
 # The retention line of every form's privacy notice, from the settings; a form may add its own.
 FORM_RETENTION = (
     "办结后保存{case}，到期删除；{case}没有任何办理记录的申请将关闭并删除；"
@@ -890,7 +892,7 @@ PRIVACY = (
     "没能解答的问题去掉其中的号码后保存{miss}，用于改进服务。\n"
     "• 在线申请：按申请页面的告知收集，只有负责的部门能看到；办结后保存{case}，到期删除。"
     "{case}没有任何办理记录的申请将关闭并删除，部门会提前{warn}收到提醒。\n"
-    "• 未提交的草稿：最后一次填写{draft}后删除，到期前一天提醒您。\n"
+    "• 未提交的草稿：最后一次填写{draft}后删除{remind}。\n"
     "• 人工咨询：转给相关部门答复，结束后与申请一样保存{case}。\n"
     "• 上传的材料：加密保存，随申请内容一起删除。\n"
     "• 您的使用记录：没有申请、草稿和保存资料的，{member}未使用后删除。\n"

@@ -191,8 +191,8 @@ def on_button(
         return on_field[action](session, draft, field)
     if action in on_option:
         return on_option[action](session, draft, field, number)
-    if action in {"ok", "sok", "no"}:
-        return apps.consent(session, draft, action)
+    if action in {"ok", "sok", "no"}:  # ok and sok name the notice's version they agree to
+        return apps.consent(session, draft, action, args[0] if args else None)
     if action == "K":
         return apps.resume(session, draft)
     if action in {"y", "q", "a"}:  # the words set aside: the answer, a question, or neither

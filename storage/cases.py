@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import delete, or_
+from sqlalchemy import delete, or_, update
 from sqlmodel import Session, col, select
 
 from storage.models import (
@@ -27,6 +27,7 @@ from storage.models import (
     Miss,
     MissReason,
     OutboxMessage,
+    StaffMember,
     utcnow,
 )
 
@@ -324,6 +325,7 @@ def miss_summary(*, session: Session) -> list[tuple[str, dict[str, int], int]]:
 
 
 PURGED_SUBJECT = "（已过保存期限，内容已删除）"
+PURGED = "purged"  # the event of a case whose content was deleted
 
 
 def purge_closed_cases(*, session: Session, now: datetime, keep: timedelta) -> int:
@@ -335,10 +337,25 @@ def purge_closed_cases(*, session: Session, now: datetime, keep: timedelta) -> i
         .where(col(Case.closed_at).is_not(None))
         .where(col(Case.closed_at) < cutoff)
     ).all()
-    cases = [case for case in cases if case.subject != PURGED_SUBJECT]  # stored encrypted
+    done = purged(session=session, case_ids=[case.id for case in cases if case.id is not None])
+    cases = [case for case in cases if case.id not in done]
     for case in cases:
         purge_case(session=session, case=case)
     return len(cases)
+
+
+def purged(*, session: Session, case_ids: Sequence[int]) -> set[int]:
+    """Which of these cases have had their content deleted (by their event: the subject is
+    encrypted, and a member may type anything as a consultation's)."""
+    if not case_ids:
+        return set()
+    return set(
+        session.exec(
+            select(CaseEvent.case_id)
+            .where(col(CaseEvent.case_id).in_(list(case_ids)))
+            .where(CaseEvent.action == PURGED)
+        ).all()
+    )
 
 
 def purge_case(*, session: Session, case: Case) -> None:
@@ -355,10 +372,15 @@ def purge_case(*, session: Session, case: Case) -> None:
     for message in session.exec(select(OutboxMessage).where(OutboxMessage.case_id == case.id)):
         session.delete(message)
     for event in session.exec(select(CaseEvent).where(CaseEvent.case_id == case.id)):
-        if event.detail:
+        if event.detail or (event.actor is Actor.MEMBER and event.actor_telegram_id):
             event.detail = {}
+            if event.actor is Actor.MEMBER:
+                event.actor_telegram_id = None  # who it was: no longer said
             session.add(event)
-    record_event(session=session, case=case, actor=Actor.BOT, action="purged")
+    if case.draft_id is not None and (draft := session.get(Draft, case.draft_id)) is not None:
+        draft.answers, draft.last_answer = {}, None
+        session.add(draft)
+    record_event(session=session, case=case, actor=Actor.BOT, action=PURGED)
 
 
 def idle_open_cases(*, session: Session, since: datetime) -> list[Case]:
@@ -397,64 +419,84 @@ def forget_chat(*, session: Session, chat_id: int, case_ids: Sequence[int] = ())
     )
 
 
+def anonymous(member_id: int) -> dict[str, Any]:
+    """What a member row keeps when it may say nothing of who it was: a negative stand-in for
+    the Telegram id, no chat, no question, no profile."""
+    return {
+        "telegram_id": ERASED_ID_BASE - member_id,
+        "chat_id": 0,
+        "pending_question": None,
+        "pending_question_at": None,
+        "pending_duty": None,
+        "handoff_duty": None,
+        "profile": None,
+        "profile_consented_at": None,
+        "awaiting_comment_case": None,
+        "flood_tokens": None,
+        "flood_at": None,
+        "flood_until": None,
+        "awaiting_handoff": False,
+        "blocked": True,
+    }
+
+
 def make_anonymous(member: Member) -> None:
     """The member row stays for the cases that point at it, with nothing that says who it
-    was: a negative stand-in for the Telegram id, no chat, no question, no profile."""
-    member.telegram_id = ERASED_ID_BASE - (member.id or 0)
-    member.chat_id = 0
-    for name in (
-        "pending_question",
-        "pending_question_at",
-        "pending_duty",
-        "handoff_duty",
-        "profile",
-        "profile_consented_at",
-        "awaiting_comment_case",
-        "flood_tokens",
-        "flood_at",
-        "flood_until",
-    ):
-        setattr(member, name, None)
-    member.awaiting_handoff = False
-    member.blocked = True
+    was."""
+    for name, value in anonymous(member.id or 0).items():
+        setattr(member, name, value)
 
 
 def forget_pending_questions(*, session: Session, now: datetime, keep: timedelta) -> int:
-    """Members' last questions older than `keep` (kept for 都不是 and 转人工 only)."""
-    stale = session.exec(
-        select(Member)
-        .where(col(Member.pending_question_at).is_not(None))
+    """Members' last questions older than `keep` (kept for 都不是 and 转人工 only). One
+    statement, so a question asked this moment is never the one forgotten."""
+    result = session.execute(
+        update(Member)
         .where(col(Member.pending_question_at) < now - keep)
-    ).all()
-    for member in stale:
-        member.pending_question = member.pending_question_at = member.pending_duty = None
-        session.add(member)
-    return len(stale)
+        .values(pending_question=None, pending_question_at=None, pending_duty=None),
+        execution_options={"synchronize_session": False},
+    )
+    return int(getattr(result, "rowcount", 0) or 0)
 
 
 def forget_idle_members(*, session: Session, now: datetime, keep: timedelta) -> tuple[int, int]:
-    """Members not seen for `keep` who have no draft under way and no saved profile: deleted
-    when they have no case, made anonymous when every case of theirs has been emptied (a case
-    keeps its member row, without anything that says who it was). (deleted, anonymised)"""
+    """Members not seen for `keep` with nothing else kept (no draft under way, no saved
+    profile, no case still holding content): deleted when they have no case, made anonymous
+    when every case of theirs has been emptied (a case keeps its member row, without anything
+    that says who it was). Staff on the roster are not members gone quiet. (deleted,
+    anonymised)"""
+    cutoff = now - keep
     idle = session.exec(
         select(Member)
-        .where(col(Member.last_seen_at) < now - keep)
+        .where(col(Member.last_seen_at) < cutoff)
         .where(col(Member.telegram_id) > 0)  # an erased member is anonymous already
+        .where(col(Member.telegram_id).not_in(select(StaffMember.telegram_id)))
     ).all()
     deleted = anonymised = 0
     for member in idle:
-        if member.profile:
+        if member.profile or member.id is None:
             continue
         drafts = session.exec(select(Draft).where(Draft.member_id == member.id)).all()
         if any(draft.stage in ACTIVE_DRAFT_STAGES for draft in drafts):
             continue
         cases = session.exec(select(Case).where(Case.member_id == member.id)).all()
-        if any(case.subject != PURGED_SUBJECT for case in cases):
+        emptied = purged(session=session, case_ids=[c.id for c in cases if c.id is not None])
+        if any(not case.status.is_final or case.id not in emptied for case in cases):
             continue  # a case still holds content the member may ask about
-        forget_chat(session=session, chat_id=member.chat_id)
+        chat_id = member.chat_id
+        # Claimed in one statement that checks again: a member back this moment is kept.
+        claimed = session.execute(
+            update(Member)
+            .where(col(Member.id) == member.id)
+            .where(col(Member.last_seen_at) < cutoff)
+            .values(**anonymous(member.id)),
+            execution_options={"synchronize_session": False},
+        )
+        if not getattr(claimed, "rowcount", 0):
+            continue
+        session.expire(member)
+        forget_chat(session=session, chat_id=chat_id)
         if cases:
-            make_anonymous(member)
-            session.add(member)
             anonymised += 1
             continue
         for draft in drafts:  # ended drafts hold no answers, only their dates
@@ -464,6 +506,10 @@ def forget_idle_members(*, session: Session, now: datetime, keep: timedelta) -> 
                 session.delete(attachment)
             session.delete(draft)
         session.flush()
-        session.delete(member)
+        session.execute(
+            delete(Member).where(col(Member.id) == member.id),
+            execution_options={"synchronize_session": False},
+        )
+        session.expunge(member)
         deleted += 1
     return deleted, anonymised

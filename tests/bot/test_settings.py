@@ -61,6 +61,15 @@ def test_a_dot_env_file_is_read(tmp_path: Path) -> None:
             },
             "UNIONBOT_API_BASE_URL is invalid",
         ),
+        (
+            {
+                "UNIONBOT_TOKEN": "1:a",
+                "UNIONBOT_STAFF_CHAT_GENERAL": "-1",
+                "UNIONBOT_CASE_KEEP_DAYS": "7",
+                "UNIONBOT_CASE_WARN_DAYS": "7",
+            },
+            "UNIONBOT_CASE_WARN_DAYS must be shorter than UNIONBOT_CASE_KEEP_DAYS",
+        ),
     ],
 )
 def test_a_bad_setting_is_one_line_that_names_it(

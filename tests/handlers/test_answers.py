@@ -161,3 +161,16 @@ async def test_how_long_asked_mid_form_gets_the_same_short_answer(harness: Harne
     await fill(harness, form, until="unit")
     text = (await harness.say("办卡要多久？"))["text"]
     assert "没有公布" in text and "权益保障部" in text and "工作单位" in text
+
+
+@pytest.mark.parametrize(
+    "question", ["工作几个月能申请困难帮扶吗", "工作多久才能申请帮扶", "服务卡年审什么时候可以办"]
+)
+async def test_how_long_one_must_wait_is_not_how_long_the_union_takes(
+    harness: Harness, question: str
+) -> None:
+    """How long one must have worked, or when something can be done, is not answered with
+    the union's unpublished handling time: the duty's own answer stays."""
+    text = (await harness.say(question))["text"]
+    assert "办理要多长时间" not in text, text
+    assert "申请" in text or "办理" in text

@@ -75,3 +75,23 @@ async def test_a_changed_notice_is_agreed_again_before_filing(harness: Harness) 
     assert "提交" in str(summary.get("reply_markup"))  # back at the summary, answers kept
     done = await harness.press("提交")
     assert "HD-" in done["text"]
+
+
+async def test_a_consent_button_of_an_older_notice_shows_the_new_one(harness: Harness) -> None:
+    """The notice changed after it was shown (a new version deployed): its old button records
+    nothing and the member reads the new notice first."""
+    privacy = await _at_privacy(harness)
+    button = privacy["reply_markup"]["inline_keyboard"][0][0]["callback_data"]
+    assert button.count(":") == 3, "the button names the notice's version"
+    older = button.rsplit(":", 1)[0] + ":0123456789ab"
+    await harness.process(
+        harness.fake.press_button(
+            harness.member, harness.member.id, privacy["message_id"], older, enqueue=False
+        )
+    )
+    shown = harness.last(harness.member.id)
+    assert "告知的内容刚刚更新" in shown["text"] and "个人信息告知" in shown["text"]
+    draft = _draft(harness)
+    assert draft is not None and draft.consented_at is None
+    await harness.press("同意并开始填写")
+    assert _draft(harness).consented_at is not None  # type: ignore[union-attr]

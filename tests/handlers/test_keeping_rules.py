@@ -15,6 +15,7 @@ from sqlmodel import Session, select
 from bot.app import sweep_drafts
 from bot.fake.state import FakeUser
 from bot.services import SERVICES_KEY, Services
+from bot.workdays import CHINA
 from knowledge.router import Router
 from storage.cases import record_miss
 from storage.db import make_engine
@@ -146,7 +147,7 @@ async def test_idle_cases_are_warned_of_then_closed_as_expired(kept: Harness) ->
     assert sum("将于" in t and number in t for t in kept.texts(RIGHTS)) == 2
 
     member_before = len(kept.fake.bot_messages(kept.member.id))
-    _age_case(kept, days=101)
+    _age_case(kept, days=102)  # and the warning five days old
     await _sweep(kept)
     case = _case(kept)
     assert case.status is CaseStatus.EXPIRED and case.closed_at is not None
@@ -275,3 +276,65 @@ async def _file_as(harness: Harness, user: FakeUser) -> None:
     await start(harness, form, user)
     await fill(harness, form, user=user, person=1)
     await harness.press("提交", user)
+
+
+async def test_no_case_is_closed_without_a_full_warning(kept: Harness) -> None:
+    """A case found idle past its time (the bot was down, or the setting was shortened) is
+    warned of first, and closed only when the warning is as old as the warning period."""
+    number = await _file(kept)
+    _age_case(kept, days=300)
+    await _sweep(kept)
+    assert _case(kept).status is CaseStatus.OPEN
+    warning = next(t for t in reversed(kept.texts(RIGHTS)) if number in t and "将于" in t)
+    closes = (utcnow() + timedelta(days=5)).astimezone(CHINA).strftime("%Y-%m-%d")
+    assert closes in warning, "the date said is a full warning period away"
+    await _sweep(kept)
+    assert _case(kept).status is CaseStatus.OPEN
+    _age_case(kept, days=306)  # the warning period on
+    await _sweep(kept)
+    assert _case(kept).status is CaseStatus.EXPIRED
+
+
+async def test_an_emptied_case_says_nothing_of_who_filed_it(kept: Harness) -> None:
+    await _file(kept)
+    with Session(kept.engine) as session:
+        case = session.exec(select(Case)).one()
+        case.status, case.closed_at = CaseStatus.COMPLETED, utcnow()
+        session.add(case)
+        session.commit()
+    _age_case(kept, days=101, closed=True)
+    await _sweep(kept)
+    with Session(kept.engine) as session:
+        events = session.exec(select(CaseEvent)).all()
+        assert all(e.actor_telegram_id is None for e in events if e.actor.value == "member")
+        draft = session.exec(select(Draft)).one()
+        assert draft.answers == {} and draft.last_answer is None
+
+
+async def test_a_consultation_typed_as_the_purged_subject_is_still_purged(kept: Harness) -> None:
+    from storage.cases import PURGED_SUBJECT
+
+    await kept.say(PURGED_SUBJECT)
+    await kept.press("转人工")
+    with Session(kept.engine) as session:
+        case = session.exec(select(Case)).one()
+        case.status, case.closed_at = CaseStatus.CLOSED, utcnow()
+        session.add(case)
+        session.commit()
+    _age_case(kept, days=101, closed=True)
+    await _sweep(kept)
+    with Session(kept.engine) as session:
+        actions = [e.action for e in session.exec(select(CaseEvent)).all()]
+    assert "purged" in actions
+
+
+async def test_staff_are_not_members_gone_quiet(kept: Harness) -> None:
+    await kept.say("你好", kept.staffer)  # a staffer trying the bot in private
+    with Session(kept.engine) as session:
+        member = session.exec(select(Member)).one()
+        member.last_seen_at = utcnow() - timedelta(days=201)
+        session.add(member)
+        session.commit()
+    await _sweep(kept)
+    with Session(kept.engine) as session:
+        assert session.exec(select(Member)).one().telegram_id == kept.staffer.id

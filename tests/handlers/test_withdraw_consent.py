@@ -10,7 +10,18 @@ from sqlmodel import Session, select
 
 from bot import rights
 from bot.fake.state import FakeUser
-from storage.models import Attachment, Case, CaseEvent, Draft, DraftStage, Member
+from storage.cases import enqueue
+from storage.models import (
+    SUPPLEMENT,
+    Attachment,
+    Case,
+    CaseEvent,
+    Draft,
+    DraftStage,
+    Member,
+    OutboxMessage,
+    OutboxStatus,
+)
 from tests.handlers.conftest import RIGHTS, Harness
 from tests.handlers.test_forms import _buttons, _draft, _forms, fill, start
 
@@ -113,3 +124,63 @@ async def test_withdrawing_on_a_draft_asks_for_the_consent_again(harness: Harnes
     draft = _draft(harness)
     assert draft is not None and draft.stage is DraftStage.FILLING
     assert draft.current_field in SENSITIVE, "the removed answers are asked again"
+
+
+async def test_withdrawing_also_removes_later_proofs_and_copies_of_what_was_sent(
+    harness: Harness,
+) -> None:
+    """Proofs sent after filing (补件) and the copies of cards kept in the outbox can hold the
+    same health details: they go too, and the last words typed are not kept either."""
+    case = await _filed(harness)
+    folder = Path(harness.app.bot_data["services"].files_dir)
+    (folder / "later").mkdir(parents=True, exist_ok=True)
+    (folder / "later" / "proof").write_bytes(b"encrypted proof")
+    with Session(harness.engine) as session:
+        draft = session.get(Draft, case.draft_id)
+        assert draft is not None and draft.last_answer is None, "a filed draft keeps no words"
+        session.add(
+            Attachment(
+                case_id=case.id,
+                field_id=SUPPLEMENT,
+                kind="document",
+                telegram_file_id="later-proof",
+                telegram_file_unique_id="later-proof-u",
+                chat_id=harness.member.id,
+                message_id=1,
+                size=15,
+                sha256="0" * 64,
+                path="later/proof",
+            )
+        )
+        # A card's copy sent to a staffer's private chat (展开 or /case): it quotes the case.
+        copy = enqueue(
+            session=session, chat_id=harness.staffer.id, text="困难情况说明：测试说明", case=case
+        )
+        copy.status = OutboxStatus.SENT
+        session.add(copy)
+        session.commit()
+    await harness.say("/withdraw")
+    await harness.press(case.number or "")
+    done = await harness.press("确认撤回")
+    assert "补充材料" in done["text"]
+    with Session(harness.engine) as session:
+        assert session.exec(select(Attachment)).all() == []
+        kept = session.exec(select(OutboxMessage).where(OutboxMessage.case_id == case.id)).all()
+        assert not any("测试说明" in m.text for m in kept)
+    assert not (folder / "later" / "proof").exists()
+
+
+async def test_answers_waiting_for_a_renewed_consent_can_be_withdrawn(harness: Harness) -> None:
+    """A changed notice clears the consent but keeps the answers until the member agrees
+    again: they are still the member's to withdraw."""
+    form = _forms(harness)["hardship_aid"]
+    await start(harness, form)
+    await fill(harness, form)
+    with Session(harness.engine) as session:
+        draft = session.exec(select(Draft)).one()
+        draft.stage = DraftStage.CONSENT
+        draft.consented_at = draft.sensitive_consented_at = None
+        session.add(draft)
+        session.commit()
+    listed = await harness.say("/withdraw")
+    assert "（未提交）" in str(listed.get("reply_markup")), listed["text"]

@@ -147,6 +147,12 @@ def _parser() -> argparse.ArgumentParser:
         "--add` and a restart of the bot); then the older keys can be removed",
     )
     rotate.set_defaults(command=_keys, action="rotate")
+    reindex = key_actions.add_parser(
+        "reindex",
+        help="write the search keys (keyed hashes staff search by) of every case: after an "
+        "upgrade, for cases filed before the index (a rotation does it too)",
+    )
+    reindex.set_defaults(command=_keys, action="reindex")
 
     misses = commands.add_parser(
         "misses", help="questions the bot could not settle, grouped and counted"
@@ -299,6 +305,7 @@ def _keys(args: argparse.Namespace) -> int:
         write_key_file,
     )
     from storage.db import make_engine
+    from storage.search import reindex
 
     if (settings := _settings(StorageSettings, "keys")) is None:
         return 2
@@ -318,12 +325,19 @@ def _keys(args: argparse.Namespace) -> int:
     try:
         settings.use_keys()
         engine = make_engine(settings.database_url)
+        if args.action == "reindex":
+            print(f"wrote the search keys of {reindex(engine)} cases")
+            return 0
         values = rotate_database(engine)
         files = rotate_files(settings.uploads_dir)
+        cases = reindex(engine)  # the keyed hashes follow the first key
     except EncryptionKeyError as error:
-        print(f"union-bot keys rotate: {error}", file=sys.stderr)
+        print(f"union-bot keys {args.action}: {error}", file=sys.stderr)
         return 2
-    print(f"re-encrypted {values} stored values and {files} files under the first key")
+    print(
+        f"re-encrypted {values} stored values and {files} files under the first key, and "
+        f"rewrote the search keys of {cases} cases"
+    )
     return 0
 
 

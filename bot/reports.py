@@ -15,6 +15,7 @@ from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 from pathlib import Path
 
+from sqlalchemy import func, or_
 from sqlmodel import Session, col, select
 
 from bot import texts
@@ -32,6 +33,7 @@ from storage.models import (
     Rating,
     StaffMember,
 )
+from storage.search import candidates
 from storage.staff import staff_names
 
 PAGE = 10
@@ -215,8 +217,16 @@ def search(session: Session, text: str, staffer: StaffMember) -> list[Case]:
     """By case number (or its digits), the member's name, their unit, or the question."""
     needle = text.strip()
     digits = "".join(ch for ch in needle if ch.isdigit())
+    # Names, units and questions are stored encrypted: the keyed index names the cases that
+    # may hold the words (storage.search), and only those are read; numbers are plain.
+    ids = candidates(session, needle) or set()
+    by_number = col(Case.number).contains(needle.upper())
+    if len(digits) >= 3:
+        plain = func.replace(col(Case.number), "-", "")
+        by_number = or_(by_number, plain.endswith(digits.lstrip("0") or "0"))
+    query = select(Case).where(or_(col(Case.id).in_(ids), by_number))
     found = []
-    for case in session.exec(select(Case).order_by(col(Case.id).desc())).all():
+    for case in session.exec(query.order_by(col(Case.id).desc())).all():
         if not staffer.covers(case.department) or case.number is None:
             continue
         answers = case.answers or {}

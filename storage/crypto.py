@@ -16,6 +16,9 @@ by the next rotation.
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import hmac
 import json
 import threading
 from collections.abc import Sequence
@@ -38,6 +41,8 @@ class EncryptionKeyError(RuntimeError):
 _lock = threading.Lock()
 _keys: MultiFernet | None = None
 _first: list[Fernet] = []  # the key that encrypts
+_index: list[bytes] = []  # per key, first first: the key of its keyed hashes (storage.search)
+INDEX_LABEL = b"union-bot search index v1"
 
 
 def new_key() -> str:
@@ -59,6 +64,10 @@ def configure(keys: Sequence[str]) -> None:
     with _lock:
         _keys = MultiFernet(fernets)
         _first[:] = fernets[:1]
+        _index[:] = [
+            hmac.new(base64.urlsafe_b64decode(key.strip()), INDEX_LABEL, hashlib.sha256).digest()
+            for key in keys
+        ]
 
 
 def configured() -> bool:
@@ -69,6 +78,19 @@ def _fernet() -> MultiFernet:
     if _keys is None:
         raise EncryptionKeyError("no encryption key configured: run `union-bot keys new`")
     return _keys
+
+
+def keyed_hash(text: str, *, key: int = 0) -> str:
+    """A keyed hash of `text` (HMAC-SHA256 under a key derived from encryption key `key`, 0:
+    the first): equal texts can be found without storing them; without the key, nothing can
+    be learnt or checked from it."""
+    if not _index:
+        raise EncryptionKeyError("no encryption key configured: run `union-bot keys new`")
+    return hmac.new(_index[key], text.encode(), hashlib.sha256).hexdigest()[:32]
+
+
+def key_count() -> int:
+    return len(_index)
 
 
 def encrypt_text(plain: str) -> str:

@@ -37,6 +37,9 @@ def make_engine(url: str, *, migrate: bool = True) -> Engine:
         from storage.migrate import upgrade
 
         upgrade(engine)
+    from storage.search import install
+
+    install()  # every case written through this engine's sessions stays searchable
     return engine
 
 

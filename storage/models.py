@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import BigInteger, Column, UniqueConstraint
+from sqlalchemy import BigInteger, Column, Index, UniqueConstraint
 from sqlalchemy.orm import declared_attr
 from sqlmodel import Field, SQLModel
 
@@ -273,6 +273,17 @@ class CaseEvent(SQLModel, table=True):
 
 
 SUPPLEMENT = "__supplement__"  # Attachment.field_id of material sent after filing
+
+
+class SearchKey(SQLModel, table=True):
+    """What staff search a case by (name, unit, the question) as keyed hashes of its one- and
+    two-character pieces, never as text (storage.search)."""
+
+    __table_args__ = (Index("ix_searchkey_digest_case", "digest", "case_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    case_id: int = Field(foreign_key="case.id", index=True)
+    digest: str
 
 
 class CaseMessage(SQLModel, table=True):

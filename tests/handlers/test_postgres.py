@@ -15,7 +15,7 @@ from tests.handlers.test_handoff import STORY
 async def test_migrations_and_a_form_end_to_end(pg_harness: Harness) -> None:
     harness = pg_harness
     assert harness.engine.dialect.name == "postgresql"
-    assert current(harness.engine) == revisions()[-1] == "0008"
+    assert current(harness.engine) == revisions()[-1] == "0009"
     assert "draft" in inspect(harness.engine).get_table_names()
     form = _forms(harness)["hardship_aid"]
     await start(harness, form)

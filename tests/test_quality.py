@@ -76,12 +76,12 @@ TUNING_FLOORS = {
     "questions_tune_7.tsv": (0.98, 0.97, 0.88),
     "questions_tune_8.tsv": (0.98, 0.99, 0.96),
     "questions_tune_9.tsv": (0.99, 0.97, 0.95),
-    "questions_tune_10.tsv": (0.97, 0.95, 0.95),
+    "questions_tune_10.tsv": (0.98, 0.99, 0.96),
     "questions_tune_11.tsv": (0.95, 0.92, 0.90),
     "questions_tune_12.tsv": (0.94, 0.93, 0.90),
-    "questions_tune_13.tsv": (0.94, 0.99, 0.89),
-    "questions_tune_14.tsv": (0.96, 0.90, 0.94),
-    "questions_tune_15.tsv": (0.93, 0.90, 0.89),
+    "questions_tune_13.tsv": (0.95, 0.99, 0.89),
+    "questions_tune_14.tsv": (0.98, 0.90, 0.95),
+    "questions_tune_15.tsv": (0.95, 0.93, 0.89),
 }
 
 

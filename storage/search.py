@@ -20,7 +20,8 @@ from sqlalchemy.orm import Session as OrmSession
 from sqlmodel import Session, col, select
 
 from storage import crypto
-from storage.models import Case, SearchKey
+from storage.cases import PURGED_SUBJECT
+from storage.models import Case, CaseKind, SearchKey
 
 # The answers staff search by, besides the member's label and the question.
 FIELDS = ("name", "unit", "grassroots_union")
@@ -49,9 +50,12 @@ def wanted(needle: str) -> set[str]:
 
 
 def searchable(case: Case) -> list[str]:
+    """The member's label, their answers' name and units, and a consultation's question (an
+    application's subject is its form's title, the same for all)."""
     answers = case.answers or {}
-    values = [case.member_label or "", (case.subject or "")[:SUBJECT_INDEXED]]
-    values += [str(answers.get(key) or "") for key in FIELDS]
+    values = [case.member_label or "", *(str(answers.get(key) or "") for key in FIELDS)]
+    if case.kind is CaseKind.CONSULTATION and case.subject != PURGED_SUBJECT:
+        values.append((case.subject or "")[:SUBJECT_INDEXED])
     return [value for value in values if value]
 
 

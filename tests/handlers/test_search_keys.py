@@ -74,3 +74,13 @@ def test_a_case_with_nothing_to_search_by_keeps_only_its_marker() -> None:
 
     crypto.configure([TEST_KEY])
     assert len(keys_of(Case(kind=CaseKind.APPLICATION, member_id=1))) == 1
+
+
+async def test_a_consultation_is_found_by_its_question(harness: Harness) -> None:
+    from tests.handlers.conftest import DEMOCRATIC  # 2.3, safety at work
+    from tests.handlers.test_staff_commands import _consult
+
+    number = await _consult(harness, 700321, "车间粉尘太大，口罩也不发，工会能来查查吗")
+    await _command(harness, DEMOCRATIC, "/search 口罩")
+    found = harness.last(DEMOCRATIC)
+    assert number in f"{found['text']} {_labels(found)}"

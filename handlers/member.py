@@ -46,7 +46,7 @@ from storage.cases import (
     record_miss,
     touch_member,
 )
-from storage.db import forget_old_pages, session_scope
+from storage.db import forget_old_pages
 from storage.models import Case, Draft, Member, MissReason, utcnow
 
 PRIVATE = filters.ChatType.PRIVATE
@@ -524,7 +524,7 @@ async def button(update: Update, context: Context) -> None:
     elif kind == replies.CB_FAQ and (entry := svc.faq.get(rest)) is not None:
         reply = replies.faq_reply(entry, catalogue, svc.forms)
     elif kind == replies.CB_NONE and not rest:
-        reply = _none_of_these(svc, user.id, chat_id)
+        reply = await _none_of_these(svc, user.id, chat_id)
     elif kind == replies.CB_HUMAN and (not rest or catalogue.get(rest) is not None):
         reply, new_message = await _human(svc, user, chat_id, rest or None), True
     elif kind == replies.CB_END and not rest:
@@ -582,13 +582,15 @@ async def _drop_buttons(bot: ExtBot[Any], chat_id: int, message_id: int) -> None
         )
 
 
-def _none_of_these(svc: Services, telegram_id: int, chat_id: int) -> Reply:
-    with session_scope(svc.engine) as session:
+async def _none_of_these(svc: Services, telegram_id: int, chat_id: int) -> Reply:
+    def note(session: Session) -> None:
         member = touch_member(session=session, telegram_id=telegram_id, chat_id=chat_id)
         if member.pending_question:
             record_miss(
                 session=session, question=member.pending_question, reason=MissReason.NONE_OF_THESE
             )
+
+    await svc.db.session(note)
     buttons = (
         (
             replies.Button(texts.BUTTON_HUMAN, replies.CB_HUMAN),

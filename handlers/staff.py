@@ -36,7 +36,6 @@ from handlers.common import answer_query, markup
 from knowledge.forms import content_problem
 from storage.cases import case_for_reply
 from storage.crypto import decrypt_bytes
-from storage.db import session_scope
 from storage.models import Attachment, Case, StaffPrompt, utcnow
 
 GROUP_ANONYMOUS_BOT = 1087968824  # the user an anonymous group admin writes as
@@ -315,16 +314,14 @@ async def _prompt(
             selective=True, input_field_placeholder=texts.STAFF_PROMPT_PLACEHOLDER[act.value]
         ),
     )
-    with session_scope(svc.engine) as session:
-        session.add(
-            StaffPrompt(
-                chat_id=chat_id,
-                message_id=prompt.message_id,
-                case_id=case_id,
-                action=act.value,
-                staff_telegram_id=user.id,
-            )
-        )
+    waiting = StaffPrompt(
+        chat_id=chat_id,
+        message_id=prompt.message_id,
+        case_id=case_id,
+        action=act.value,
+        staff_telegram_id=user.id,
+    )
+    await svc.db.session(lambda session: session.add(waiting))
 
 
 async def _send_privately(

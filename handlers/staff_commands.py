@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import re
 from collections.abc import Callable, Sequence
 
@@ -32,7 +33,6 @@ from bot.services import Context, Services, services
 from handlers.common import answer_query, edit, send
 from handlers.staff import anonymous, ask_to_start_privately, never_started
 from storage.cases import record_audit
-from storage.db import in_session, session_scope
 from storage.models import Case, StaffMember, StaffRole, utcnow
 from storage.staff import add_staff, remove_staff, roster
 
@@ -85,7 +85,7 @@ async def cases_command(update: Update, context: Context) -> None:
     except reports.FilterError as error:
         await message.reply_html(str(error))
         return
-    await send(message, _page(svc, staffer, wanted, 1, " ".join(context.args or [])))
+    await send(message, await _page(svc, staffer, wanted, 1, " ".join(context.args or [])))
 
 
 async def list_page(update: Update, context: Context) -> None:
@@ -103,15 +103,16 @@ async def list_page(update: Update, context: Context) -> None:
         return
     page = callback_number(page_text) or 1
     await answer_query(query)
-    await edit(query, _page(svc, staffer, wanted, page, texts.CASES_FILTER_DEFAULT))
+    await edit(query, await _page(svc, staffer, wanted, page, texts.CASES_FILTER_DEFAULT))
 
 
-def _page(
+async def _page(
     svc: Services, staffer: StaffMember, wanted: reports.CaseFilter, page: int, said: str
 ) -> Reply:
     casework = svc.casework
-    with session_scope(svc.engine) as session:
-        found = reports.find_cases(session, wanted, staffer, casework, utcnow())
+    found = await svc.db.session(
+        lambda session: reports.find_cases(session, wanted, staffer, casework, utcnow())
+    )
     label = escape(said) or texts.CASES_FILTER_DEFAULT
     if not found:
         return Reply(texts.CASES_NONE.format(filter=label))
@@ -170,8 +171,7 @@ async def search_command(update: Update, context: Context) -> None:
     if not text:
         await message.reply_html(texts.SEARCH_USAGE)
         return
-    with session_scope(svc.engine) as session:
-        hits = reports.search(session, text, staffer)
+    hits = await svc.db.session(lambda session: reports.search(session, text, staffer))
     if not hits:
         await message.reply_html(texts.SEARCH_NONE.format(text=escape(text)))
         return
@@ -199,10 +199,13 @@ async def stats_command(update: Update, context: Context) -> None:
     except reports.FilterError as error:
         await message.reply_html(str(error))
         return
-    with session_scope(svc.engine) as session:
-        stats, cases = reports.collect_stats(session, svc.casework, staffer, start, end, now)
+    stats, cases = await svc.db.session(
+        lambda session: reports.collect_stats(session, svc.casework, staffer, start, end, now)
+    )
     await message.reply_html(reports.stats_text(stats, label))
-    chart = reports.weekly_chart(cases, start, end, texts.CHART_TITLE.format(label=label))
+    # Drawing takes a while: off the event loop, like the database work.
+    title = texts.CHART_TITLE.format(label=label)
+    chart = await asyncio.to_thread(reports.weekly_chart, cases, start, end, title)
     if chart is None:
         await message.reply_html(texts.STATS_NO_FONT)
         return
@@ -232,9 +235,13 @@ async def export_command(update: Update, context: Context) -> None:
         return
     label = escape(" ".join(words)) or texts.CASES_FILTER_DEFAULT
     now = utcnow()
-    with session_scope(svc.engine) as session:
+
+    def gather(session: Session) -> tuple[list[Case], list[str], list[list[str]]]:
         cases = reports.find_cases(session, wanted, staffer, svc.casework, now)
         header, rows = reports.export_rows(session, cases, svc.casework, full=full, now=now)
+        return cases, header, rows
+
+    cases, header, rows = await svc.db.session(gather)
     if not cases:
         await message.reply_html(texts.EXPORT_NONE.format(filter=label))
         return
@@ -244,7 +251,10 @@ async def export_command(update: Update, context: Context) -> None:
     )
     stamp = now.strftime("%Y%m%d-%H%M")
     files = (
-        (reports.to_xlsx(header, rows, texts.EXPORT_TITLE), f"cases-{stamp}.xlsx"),
+        (
+            await asyncio.to_thread(reports.to_xlsx, header, rows, texts.EXPORT_TITLE),
+            f"cases-{stamp}.xlsx",
+        ),
         (reports.to_csv(header, rows), f"cases-{stamp}.csv"),
     )
     for index, (content, name) in enumerate(files):
@@ -258,11 +268,13 @@ async def export_command(update: Update, context: Context) -> None:
             await ask_to_start_privately(context, message.chat_id, user)
             return
         if index == 0:  # the data has left: on the record, whatever happens next
-            _log_export(svc, [c.id for c in cases if c.id is not None], staffer, full)
+            await _log_export(svc, [c.id for c in cases if c.id is not None], staffer, full)
     await message.reply_html(texts.EXPORT_SENT.format(count=len(cases), masked=masked))
 
 
-def _log_export(svc: Services, case_ids: Sequence[int], staffer: StaffMember, full: bool) -> None:
+async def _log_export(
+    svc: Services, case_ids: Sequence[int], staffer: StaffMember, full: bool
+) -> None:
     def log(session: Session) -> None:
         for case in session.exec(select(Case).where(col(Case.id).in_(case_ids))).all():
             record_audit(
@@ -273,7 +285,7 @@ def _log_export(svc: Services, case_ids: Sequence[int], staffer: StaffMember, fu
                 detail={"by": staffer.name, "full": full},
             )
 
-    in_session(svc.engine, log)
+    await svc.db.session(log)
 
 
 # ------------------------------------------------------------------ /staff
@@ -289,8 +301,7 @@ async def staff_command(update: Update, context: Context) -> None:
         return
     svc = services(context)
     args = list(context.args or [])
-    with session_scope(svc.engine) as session:
-        answer = _roster_change(session, svc.casework, args)
+    answer = await svc.db.session(lambda session: _roster_change(session, svc.casework, args))
     await message.reply_text(answer)
 
 

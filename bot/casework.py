@@ -30,7 +30,14 @@ from bot.replies import (
 )
 from bot.workdays import CHINA
 from knowledge.forms import FieldType, display, mask_numbers
-from storage.cases import card_message_id, enqueue, member_of, record_audit, record_event
+from storage.cases import (
+    card_message_id,
+    enqueue,
+    member_of,
+    open_cases,
+    record_audit,
+    record_event,
+)
 from storage.models import (
     FINAL_STATUSES,
     SUPPLEMENT,
@@ -475,12 +482,7 @@ class Casework(CaseViews):
     def member_focus(self, session: Session, member: Member, now: datetime) -> Case | None:
         """The case the member's next message belongs to, if any: an open consultation, an
         application waiting for materials, or one staff wrote about lately; the latest."""
-        cases = session.exec(
-            select(Case)
-            .where(Case.member_id == member.id)
-            .where(col(Case.status).not_in(FINAL_STATUSES))
-            .where(col(Case.talked_at).is_not(None))
-        ).all()
+        cases = [c for c in open_cases(session=session, member=member) if c.talked_at is not None]
         talking = [
             case
             for case in cases

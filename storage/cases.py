@@ -9,6 +9,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import delete, or_, update
+from sqlalchemy import event as orm_events
 from sqlmodel import Session, col, select
 
 from storage.models import (
@@ -174,14 +175,39 @@ def consultations_since(*, session: Session, member: Member, since: datetime) ->
     )
 
 
+OPEN_CASES = "open_cases"  # session.info: member id → their unfinished cases, read once
+
+
+def open_cases(*, session: Session, member: Member) -> list[Case]:
+    """The member's cases not yet finished, newest first. Read once per unit of work: a
+    member's message asks about them twice (flood control, and what the message is for); the
+    memo is dropped when a flush writes any case."""
+    memo: dict[int | None, list[Case]] = session.info.setdefault(OPEN_CASES, {})
+    if member.id not in memo:
+        memo[member.id] = list(
+            session.exec(
+                select(Case)
+                .where(Case.member_id == member.id)
+                .where(col(Case.status).not_in(FINAL_STATUSES))
+                .order_by(col(Case.id).desc())
+            ).all()
+        )
+    return [case for case in memo[member.id] if not case.status.is_final]
+
+
+@orm_events.listens_for(Session, "after_flush")
+def _cases_written(session: Session, _context: Any) -> None:
+    if OPEN_CASES in session.info and any(
+        isinstance(o, Case) for o in (*session.new, *session.dirty, *session.deleted)
+    ):
+        session.info.pop(OPEN_CASES, None)
+
+
 def open_consultation(*, session: Session, member: Member) -> Case | None:
-    return session.exec(
-        select(Case)
-        .where(Case.member_id == member.id)
-        .where(Case.kind == CaseKind.CONSULTATION)
-        .where(col(Case.status).not_in(FINAL_STATUSES))
-        .order_by(col(Case.id).desc())
-    ).first()
+    return next(
+        (c for c in open_cases(session=session, member=member) if c.kind is CaseKind.CONSULTATION),
+        None,
+    )
 
 
 def file_consultation(

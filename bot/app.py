@@ -6,7 +6,7 @@ import asyncio
 import logging
 import time
 from collections.abc import Awaitable, Callable
-from datetime import datetime, timedelta
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -302,26 +302,19 @@ def sweep_drafts(svc: Services) -> tuple[int, int]:
     """The hourly sweep, by the keeping rules (bot.retention): remind of drafts about to
     expire and expire old ones; empty cases past their keeping time, warn of and close cases
     idle for it; forget old misses and members gone quiet; delete files nobody needs."""
-    settings = svc.settings
-    periods = Periods.of(settings)
+    periods = svc.periods
     now = utcnow()
     with session_scope(svc.engine) as session:
         reminded, expired = svc.applications.sweep(
             session,
             now=now,
             keep=periods.draft,
-            remind_before=timedelta(hours=settings.draft_remind_before_hours),
+            remind_before=periods.remind,
         )
     with session_scope(svc.engine) as session:
         purge_closed_cases(session=session, now=now, keep=periods.case)
     with session_scope(svc.engine) as session:
-        sweep_idle_cases(
-            session,
-            now=now,
-            periods=periods,
-            casework=svc.casework,
-            fallback_chat=settings.staff_chat_general,
-        )
+        sweep_idle_cases(session, now=now, periods=periods, casework=svc.casework)
     with session_scope(svc.engine) as session:
         forget_pending_questions(session=session, now=now, keep=periods.question)
         forget_idle_members(session=session, now=now, keep=periods.member)

@@ -253,7 +253,7 @@ class Casework(CaseViews):
             if case.kind is CaseKind.CONSULTATION
             else texts.MEMBER_ACCEPTED
         )
-        self._tell_member(
+        self.tell_member(
             session,
             case,
             accepted.format(
@@ -298,7 +298,7 @@ class Casework(CaseViews):
                 edit_message_id=old_card,
             )
             case.card_message_id = None
-        self._tell_member(
+        self.tell_member(
             session,
             case,
             texts.MEMBER_TRANSFERRED.format(
@@ -364,7 +364,7 @@ class Casework(CaseViews):
                 action="note",
                 detail=detail,
             )
-            self._to_staff_thread(
+            self.to_staff_thread(
                 session,
                 case,
                 texts.STAFF_NOTE_LINE.format(
@@ -380,7 +380,7 @@ class Casework(CaseViews):
         title, number = self._title(case), case.number
         if act is Act.MORE:
             case.talked_at = case.waiting_since = utcnow()
-            self._tell_member(
+            self.tell_member(
                 session,
                 case,
                 texts.MEMBER_MORE.format(title=title, number=number, reason=_e(words)),
@@ -389,7 +389,7 @@ class Casework(CaseViews):
             answer = texts.STAFF_MORE_SENT.format(number=number)
         else:
             template = texts.MEMBER_DONE if act is Act.DONE else texts.MEMBER_REJECTED
-            self._tell_member(
+            self.tell_member(
                 session,
                 case,
                 template.format(
@@ -416,7 +416,7 @@ class Casework(CaseViews):
         self._move(
             session, case, "close", actor=Actor.STAFF, actor_id=telegram_id, detail=_by(staffer)
         )
-        self._tell_member(session, case, texts.HANDOFF_CLOSED_BY_STAFF.format(number=case.number))
+        self.tell_member(session, case, texts.HANDOFF_CLOSED_BY_STAFF.format(number=case.number))
         self._ask_rating(session, case)
         self.update_card(session, case)
         return texts.STAFF_CLOSED.format(number=case.number)
@@ -541,7 +541,7 @@ class Casework(CaseViews):
         notice = texts.STAFF_MEMBER_FILE.format(number=case.number, what=what, count=count)
         if caption:
             notice += "\n" + texts.STAFF_FILE_CAPTION.format(caption=_e(mask_numbers(caption)))
-        self._to_staff_thread(session, case, notice, relay=True)
+        self.to_staff_thread(session, case, notice, relay=True)
         case.talked_at = utcnow()
         self.update_card(session, case)  # the attachment count and 查看材料
         if case.status is S.WAITING_MEMBER:
@@ -569,9 +569,7 @@ class Casework(CaseViews):
                 )
         case.waiting_since = None
         case.talked_at = None  # the member's next words are questions again
-        self._to_staff_thread(
-            session, case, texts.STAFF_MEMBER_SUPPLIED.format(number=case.number)
-        )
+        self.to_staff_thread(session, case, texts.STAFF_MEMBER_SUPPLIED.format(number=case.number))
         self.update_card(session, case)
         return Reply(texts.MEMBER_SUPPLIED.format(number=case.number))
 
@@ -588,12 +586,12 @@ class Casework(CaseViews):
 
     def withdraw(self, session: Session, case: Case, member: Member) -> None:
         self._move(session, case, "withdraw", actor=Actor.MEMBER, actor_id=member.telegram_id)
-        self._to_staff_thread(session, case, texts.STAFF_WITHDRAWN.format(number=case.number))
+        self.to_staff_thread(session, case, texts.STAFF_WITHDRAWN.format(number=case.number))
         self.update_card(session, case)
 
     def member_ended(self, session: Session, case: Case) -> None:
         """The member ended a consultation: staff are told, the card updated."""
-        self._to_staff_thread(session, case, texts.STAFF_MEMBER_ENDED.format(number=case.number))
+        self.to_staff_thread(session, case, texts.STAFF_MEMBER_ENDED.format(number=case.number))
         self.update_card(session, case)
 
     def rate(self, session: Session, case: Case, member: Member, choice: str) -> Reply:
@@ -617,7 +615,7 @@ class Casework(CaseViews):
         )
         member.awaiting_comment_case = case.id
         session.add(member)
-        self._to_staff_thread(
+        self.to_staff_thread(
             session,
             case,
             texts.STAFF_MEMBER_RATED.format(
@@ -701,7 +699,7 @@ class Casework(CaseViews):
             protect=True,
         )
 
-    def _tell_member(
+    def tell_member(
         self,
         session: Session,
         case: Case,
@@ -709,7 +707,10 @@ class Casework(CaseViews):
         *,
         buttons: Sequence[tuple[Button, ...]] = (),
     ) -> None:
+        """A message to the case's member, in their private chat (their reply finds the case)."""
         member = member_of(session=session, case=case)
+        if member.chat_id <= 0:
+            return  # the member erased their data, or went quiet and was forgotten: no chat
         enqueue(
             session=session,
             chat_id=member.chat_id,
@@ -720,7 +721,7 @@ class Casework(CaseViews):
         )
 
     def _ask_rating(self, session: Session, case: Case) -> None:
-        self._tell_member(
+        self.tell_member(
             session,
             case,
             texts.MEMBER_RATE.format(number=case.number),
@@ -735,7 +736,7 @@ class Casework(CaseViews):
     def _supplied_button(self, case: Case) -> tuple[tuple[Button, ...], ...]:
         return ((Button(texts.BUTTON_SUPPLIED, f"{CB_SUPPLIED}:{case.id}"),),)
 
-    def _to_staff_thread(
+    def to_staff_thread(
         self, session: Session, case: Case, text: str, *, relay: bool = False
     ) -> None:
         """A line under the case's card. Only what the member sent is a relay target (staff

@@ -21,11 +21,12 @@ from html import escape
 from sqlmodel import Session, col, select
 
 from bot import texts
+from bot.cards import status_label
 from bot.casework import Casework
 from bot.settings import Settings
 from bot.workdays import CHINA
-from storage.cases import enqueue, idle_open_cases, purge_case, record_event
-from storage.models import Actor, Case, CaseEvent, CaseStatus, Member
+from storage.cases import idle_open_cases, purge_case, record_event
+from storage.models import Actor, Case, CaseEvent, CaseStatus
 
 # A member's last question is kept this long, for 都不是 and 转人工 to carry it to staff.
 PENDING_QUESTION_KEPT = timedelta(days=1)
@@ -88,7 +89,7 @@ def say(period: timedelta) -> str:
 
 
 def sweep_idle_cases(
-    session: Session, *, now: datetime, periods: Periods, casework: Casework, fallback_chat: int
+    session: Session, *, now: datetime, periods: Periods, casework: Casework
 ) -> tuple[int, int]:
     """Warn of cases idle for nearly the keeping time, close and empty those idle for all of
     it. Anything staff record on a case (a note will do) starts its time again. (warned,
@@ -101,18 +102,13 @@ def sweep_idle_cases(
             session.add(CaseEvent(case_id=case.id or 0, actor=Actor.BOT, action=WARNED, at=now))
             # Never closed without a full warning, even after downtime or a shorter setting.
             closes_at = max(case.updated_at + periods.case, now + periods.warn)
-            enqueue(
-                session=session,
-                chat_id=case.staff_chat_id or fallback_chat,
-                text=texts.STAFF_EXPIRY_WARNING.format(
-                    number=case.number,
-                    status=texts.CASE_STATUS[case.status.value],
-                    idle=texts.PERIOD_DAYS.format(n=(now - case.updated_at).days),
-                    date=closes_at.astimezone(CHINA).strftime("%Y-%m-%d"),
-                ),
-                case=case,
-                reply_to_message_id=case.card_message_id,
+            warning = texts.STAFF_EXPIRY_WARNING.format(
+                number=case.number,
+                status=status_label(case),
+                idle=texts.PERIOD_DAYS.format(n=(now - case.updated_at).days),
+                date=closes_at.astimezone(CHINA).strftime("%Y-%m-%d"),
             )
+            casework.to_staff_thread(session, case, warning)
             warned += 1
         elif case.updated_at + periods.case <= now and warned_at + periods.warn <= now:
             _expire(session, case, now=now, periods=periods, casework=casework)
@@ -139,21 +135,10 @@ def _expire(
     record_event(session=session, case=case, actor=Actor.BOT, action=EXPIRED)
     purge_case(session=session, case=case)
     casework.update_card(session, case)
-    if case.staff_chat_id is not None:
-        enqueue(
-            session=session,
-            chat_id=case.staff_chat_id,
-            text=texts.STAFF_EXPIRED.format(number=case.number, idle=idle),
-            case=case,
-            reply_to_message_id=case.card_message_id,
-        )
-    member = session.get(Member, case.member_id)
-    if member is not None and member.chat_id > 0 and not member.blocked:
-        enqueue(
-            session=session,
-            chat_id=member.chat_id,
-            text=texts.MEMBER_EXPIRED.format(
-                kind=escape(texts.CASE_KIND[case.kind.value]), number=case.number, idle=idle
-            ),
-            case=case,
-        )
+    casework.to_staff_thread(
+        session, case, texts.STAFF_EXPIRED.format(number=case.number, idle=idle)
+    )
+    kind = escape(texts.CASE_KIND[case.kind.value])
+    casework.tell_member(
+        session, case, texts.MEMBER_EXPIRED.format(kind=kind, number=case.number, idle=idle)
+    )

@@ -12,7 +12,6 @@ each case's staff chat is told that the member's data was erased.
 from __future__ import annotations
 
 import itertools
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -23,8 +22,9 @@ from sqlmodel import Session, col, select
 
 from bot import texts
 from bot.applications import INTERNAL, PROFILE
+from bot.casework import Casework
 from knowledge.forms import FieldType, Form
-from storage.cases import enqueue, forget_chat, make_anonymous, record_event
+from storage.cases import forget_chat, make_anonymous, record_event
 from storage.models import (
     SUPPLEMENT,
     Actor,
@@ -121,7 +121,13 @@ def _case_data(session: Session, case: Case) -> dict[str, Any]:
         select(CaseEvent).where(CaseEvent.case_id == case.id).order_by(col(CaseEvent.id))
     ).all()
     messages = [
-        {"at": _iso(e.at), "from": "您" if e.actor is Actor.MEMBER else "工作人员", "text": text}
+        {
+            "at": _iso(e.at),
+            "from": texts.MYDATA_FROM_MEMBER
+            if e.actor is Actor.MEMBER
+            else texts.MYDATA_FROM_STAFF,
+            "text": text,
+        }
         for e in events
         if e.action in {"member_message", "member_file", "staff_reply", "filed"}
         and (text := (e.detail or {}).get("text"))
@@ -167,9 +173,8 @@ def erase_member(
     session: Session,
     member: Member,
     *,
-    forms: dict[str, Form],
+    casework: Casework,
     notice: str,
-    update_card: Callable[[Session, Case], None] | None = None,
     now: datetime | None = None,
 ) -> Erasure:
     """Erase the member's personal data (see the module's docstring); `notice` is what each
@@ -216,7 +221,7 @@ def erase_member(
                 case.status, case.closed_at = CaseStatus.CLOSED, now
             done.erased_cases.append(case.number or "")
         else:
-            form = forms.get(case.form_id or "")
+            form = casework.forms.get(case.form_id or "")
             personal = (
                 {f.id for f in form.fields if f.type in PERSONAL_TYPES or f.sensitive}
                 if form
@@ -227,22 +232,21 @@ def erase_member(
         case.updated_at = now
         session.add(case)
         record_event(session=session, case=case, actor=Actor.MEMBER, action="erased")
-        if update_card is not None and case.staff_chat_id is not None:
-            update_card(session, case)  # the card no longer shows what was erased
-        if case.staff_chat_id is not None:
-            enqueue(
-                session=session,
-                chat_id=case.staff_chat_id,
-                text=notice.format(number=case.number),
-                case=case,
-                reply_to_message_id=case.card_message_id,
-            )
-    session.flush()
-    still_used = set(session.exec(select(Attachment.path)).all())
-    done.files = sorted(freed - still_used)
+        casework.update_card(session, case)  # the card no longer shows what was erased
+        casework.to_staff_thread(session, case, notice.format(number=case.number))
+    done.files = _unused(session, freed)
     make_anonymous(member)
     session.add(member)
     return done
+
+
+def _unused(session: Session, freed: set[str]) -> list[str]:
+    """Of the files whose attachments were deleted, those no other attachment refers to."""
+    session.flush()
+    if not freed:
+        return []
+    used = set(session.exec(select(Attachment.path).where(col(Attachment.path).in_(freed))))
+    return sorted(freed - used)
 
 
 def delete_files(files_dir: Path, paths: list[str]) -> None:
@@ -335,21 +339,35 @@ def _files_of(
     return list(session.exec(query).all())
 
 
+def find_holding(
+    session: Session, member: Member, forms: dict[str, Form], kind: str, holding_id: int
+) -> Holding | None:
+    """The member's own draft or case of that kind and id, if it holds sensitive information."""
+    return next(
+        (
+            h
+            for h in sensitive_holdings(session, member, forms)
+            if (h.kind, h.id) == (kind, holding_id)
+        ),
+        None,
+    )
+
+
 def withdraw_sensitive(
     session: Session,
     member: Member,
-    holding: Holding,
+    kind: str,
+    holding_id: int,
     *,
-    forms: dict[str, Form],
+    casework: Casework,
     notice: str,
-    update_card: Callable[[Session, Case], None] | None = None,
 ) -> Withdrawal | None:
     """Withdraw the separate consent for one draft or case of the member's (个人信息保护法
     第十五条、第四十七条): its sensitive answers and files are deleted. A case's staff chat is
     told (`notice`, with {number} and {fields}) and its card no longer shows them; a draft asks
     for the consent again before it goes on. None if it is not the member's or holds none."""
-    still = {(h.kind, h.id) for h in sensitive_holdings(session, member, forms)}
-    if (holding.kind, holding.id) not in still:
+    forms = casework.forms
+    if (holding := find_holding(session, member, forms, kind, holding_id)) is None:
         return None
     freed: set[str] = set()
     if holding.kind == "d":
@@ -374,9 +392,7 @@ def withdraw_sensitive(
         draft.return_to_review = False
         draft.updated_at = utcnow()
         session.add(draft)
-        session.flush()
-        still_used = set(session.exec(select(Attachment.path)).all())
-        return Withdrawal(holding.title, None, removed, sorted(freed - still_used))
+        return Withdrawal(holding.title, None, removed, _unused(session, freed))
     case = session.get(Case, holding.id)
     assert case is not None
     sensitive = _sensitive(forms.get(case.form_id or ""))
@@ -414,16 +430,8 @@ def withdraw_sensitive(
         action="sensitive_withdrawn",
         detail={"fields": removed},
     )
-    if update_card is not None and case.staff_chat_id is not None:
-        update_card(session, case)
-    if case.staff_chat_id is not None:
-        enqueue(
-            session=session,
-            chat_id=case.staff_chat_id,
-            text=notice.format(number=case.number, fields="、".join(removed)),
-            case=case,
-            reply_to_message_id=case.card_message_id,
-        )
-    session.flush()
-    still_used = set(session.exec(select(Attachment.path)).all())
-    return Withdrawal(holding.title, case.number, removed, sorted(freed - still_used))
+    casework.update_card(session, case)
+    casework.to_staff_thread(
+        session, case, notice.format(number=case.number, fields="、".join(removed))
+    )
+    return Withdrawal(holding.title, case.number, removed, _unused(session, freed))

@@ -12,6 +12,7 @@ from bot.applications import Applications
 from bot.casework import Casework
 from bot.delivery import Delivery
 from bot.outbox import Postman
+from bot.retention import Periods
 from bot.settings import Settings
 from knowledge.catalogue import Catalogue
 from knowledge.faq import Faq
@@ -39,6 +40,11 @@ class Services:
     def forms(self) -> list[Form]:
         """The online forms, for answers that must agree with them."""
         return list(self.applications.forms.values())
+
+    @property
+    def periods(self) -> Periods:
+        """How long personal data is kept (from the settings; the notices say the same)."""
+        return self.applications.periods
 
     @property
     def files_dir(self) -> Path:

@@ -847,12 +847,14 @@ MYDATA_HEAD = (
     "如需删除，请发送 /deleteme。"
 )
 MYDATA_NONE = "无"
+MYDATA_FROM_MEMBER = "您"  # who wrote a message, in the /mydata file
+MYDATA_FROM_STAFF = "工作人员"
 MYDATA_FILE = "我的个人信息-{date}.json"
 MYDATA_CAPTION = "您在河东区总工会服务助手中的全部个人信息（JSON 格式）。"
 DELETEME_CONFIRM = (
     "<b>删除我的个人信息</b>\n"
     "确认后将删除：您保存的资料、未提交的申请和上传的文件、咨询记录中的内容，并撤回您的各项同意。\n"
-    "已提交的申请是工会办理业务的记录，需要按规定保存{years}年：这些申请会保留，"
+    "已提交的申请是工会办理业务的记录，需要按规定保存{period}：这些申请会保留，"
     "但其中的姓名、证件号码、电话、情况说明和材料都会删除。\n"
     "删除后无法恢复。确定要删除吗？"
 )
@@ -861,7 +863,7 @@ BUTTON_DELETEME_NO = "取消"
 DELETEME_CANCELLED = "好的，没有删除任何信息。"
 DELETEME_DONE = "您的个人信息已删除，各项同意已撤回。"
 DELETEME_KEPT = (
-    "以下申请是工会办理业务的记录，按规定匿名保存{years}年，到期删除："
+    "以下申请是工会办理业务的记录，按规定匿名保存{period}，到期删除："
     "{numbers}。其中已不含您的姓名、证件号码、电话、情况说明和材料。"
 )
 # What an erased member's cases show instead of their words and name.

@@ -30,7 +30,6 @@ from bot.casework import CB_END_TALK, CB_RATE, CB_SUPPLIED
 from bot.consultations import end_consultation, start_consultation
 from bot.pacing import BACKGROUND
 from bot.replies import Reply
-from bot.retention import Periods
 from bot.services import Context, Services, services
 from bot.workdays import CHINA
 from handlers import forms
@@ -112,7 +111,7 @@ async def start(update: Update, context: Context) -> None:
         return
     svc = services(context)
     union = svc.settings.union_name
-    miss = Periods.of(svc.settings).words()["miss"]
+    miss = svc.periods.words()["miss"]
     await send(message, Reply(texts.WELCOME.format(union=html.escape(union), miss=miss)))
     if (user := update.effective_user) is None:
         return
@@ -609,7 +608,7 @@ CB_SENSITIVE = "sw"  # withdraw the consent to sensitive information ("wd" withd
 async def privacy_command(update: Update, context: Context) -> None:
     """What is kept, for how long, and the member's rights: from the settings the sweeps use."""
     if (message := update.effective_message) is not None:
-        await send(message, Reply(Periods.of(services(context).settings).notice()))
+        await send(message, Reply(services(context).periods.notice()))
 
 
 async def withdraw_command(update: Update, context: Context) -> None:
@@ -641,7 +640,7 @@ def _holding_label(holding: rights.Holding) -> str:
 
 
 async def _withdraw(svc: Services, user: User, chat_id: int, rest: str) -> Reply | None:
-    """sw:<c|d>:<id> asks to confirm; sw:<c|d>:<id>:yes withdraws; wd:no keeps it."""
+    """sw:<c|d>:<id> asks to confirm; sw:<c|d>:<id>:yes withdraws; sw:no keeps it."""
     if rest == "no":
         return Reply(texts.WITHDRAW_CANCELLED)
     kind, _, tail = rest.partition(":")
@@ -651,25 +650,16 @@ async def _withdraw(svc: Services, user: User, chat_id: int, rest: str) -> Reply
 
     def act(session: Session) -> rights.Holding | rights.Withdrawal | None:
         member = touch_member(session=session, telegram_id=user.id, chat_id=chat_id)
-        forms_ = svc.applications.forms
-        held = next(
-            (
-                h
-                for h in rights.sensitive_holdings(session, member, forms_)
-                if (h.kind, h.id) == (kind, int(key))
-            ),
-            None,
-        )
-        if held is None or not confirm:
-            return held
-        return rights.withdraw_sensitive(
-            session,
-            member,
-            held,
-            forms=forms_,
-            notice=texts.WITHDRAW_STAFF,
-            update_card=svc.casework.update_card,
-        )
+        if confirm:
+            return rights.withdraw_sensitive(
+                session,
+                member,
+                kind,
+                int(key),
+                casework=svc.casework,
+                notice=texts.WITHDRAW_STAFF,
+            )
+        return rights.find_holding(session, member, svc.applications.forms, kind, int(key))
 
     done = await svc.db.session(act, attempts=1)
     if done is None:
@@ -744,29 +734,21 @@ async def deleteme_command(update: Update, context: Context) -> None:
     """Asks first: what goes, what the union keeps anonymised and why."""
     if (message := update.effective_message) is None:
         return
-    years = _keep_years(services(context))
+    period = services(context).periods.words()["case"]
     buttons = (
         (
             replies.Button(texts.BUTTON_DELETEME_YES, f"{CB_DELETEME}:yes"),
             replies.Button(texts.BUTTON_DELETEME_NO, f"{CB_DELETEME}:no"),
         ),
     )
-    await send(message, Reply(texts.DELETEME_CONFIRM.format(years=years), buttons))
-
-
-def _keep_years(svc: Services) -> str:
-    return f"{svc.settings.case_keep_days / 365:g}"
+    await send(message, Reply(texts.DELETEME_CONFIRM.format(period=period), buttons))
 
 
 async def _deleteme(svc: Services, user: User, chat_id: int) -> Reply:
     def erase(session: Session) -> rights.Erasure:
         member = touch_member(session=session, telegram_id=user.id, chat_id=chat_id)
         return rights.erase_member(
-            session,
-            member,
-            forms=svc.applications.forms,
-            notice=texts.DELETEME_STAFF,
-            update_card=svc.casework.update_card,
+            session, member, casework=svc.casework, notice=texts.DELETEME_STAFF
         )
 
     done = await svc.db.session(erase, attempts=1)
@@ -776,6 +758,6 @@ async def _deleteme(svc: Services, user: User, chat_id: int) -> Reply:
     text = texts.DELETEME_DONE
     if done.kept:
         text += "\n\n" + texts.DELETEME_KEPT.format(
-            years=_keep_years(svc), numbers=rights.numbers(done.kept)
+            period=svc.periods.words()["case"], numbers=rights.numbers(done.kept)
         )
     return Reply(text)

@@ -35,9 +35,6 @@ from storage.models import (
 CASE_PREFIX = "HD"
 # Five digits or more with spaces, dashes or dots between them, and an ID number's final X.
 GROUPED_NUMBER = re.compile(r"[0-9０-９](?:[\s\-－.·]*[0-9０-９]){4,}(?:[\s\-－]*[Xx])?")
-# How long the questions the bot could not settle are kept for staff to learn from (the
-# default of the miss_keep_days setting).
-MISSES_KEPT = timedelta(days=90)
 # Telegram ids are positive; an erased or forgotten member row keeps a negative stand-in,
 # unique per row.
 ERASED_ID_BASE = -(10**15)
@@ -323,13 +320,13 @@ def record_miss(
     *, session: Session, question: str, reason: MissReason, guess: str | None = None
 ) -> None:
     """A question the bot could not settle, for `union-bot misses`: its text only, numbers
-    scrubbed; deleted after MISSES_KEPT (forget_misses)."""
+    scrubbed; deleted after the miss_keep_days setting (forget_misses)."""
     text = scrub_numbers(" ".join(question.split()))
     if text:
         session.add(Miss(question=text[:1000], reason=reason, guess=guess))
 
 
-def forget_misses(session: Session, *, now: datetime, keep: timedelta = MISSES_KEPT) -> int:
+def forget_misses(session: Session, *, now: datetime, keep: timedelta) -> int:
     """Delete misses older than `keep`."""
     result = session.execute(
         delete(Miss).where(col(Miss.created_at) < now - keep),

@@ -10,7 +10,7 @@ from sqlmodel import Session, select
 
 from bot.app import sweep_drafts
 from bot.services import SERVICES_KEY
-from storage.cases import MISSES_KEPT, record_miss, scrub_numbers
+from storage.cases import record_miss, scrub_numbers
 from storage.models import Miss, MissReason, utcnow
 from tests.factories import make_id_number
 from tests.handlers.conftest import RIGHTS, Harness
@@ -61,7 +61,8 @@ async def test_misses_expire(harness: Harness) -> None:
         session.commit()
         # Stored encrypted: found by reading, not by a WHERE on the ciphertext.
         old = next(m for m in session.exec(select(Miss)) if m.question == "老问题")
-        old.created_at = utcnow() - MISSES_KEPT - timedelta(days=1)
+        kept = timedelta(days=harness.app.bot_data[SERVICES_KEY].settings.miss_keep_days)
+        old.created_at = utcnow() - kept - timedelta(days=1)
         session.add(old)
         session.commit()
     sweep_drafts(harness.app.bot_data[SERVICES_KEY])

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -125,7 +125,6 @@ def build_application(
         db=db,
     )
     delivery = Delivery(postman, poll_seconds=settings.delivery_poll_seconds)
-    processor.after = _after(delivery)
     app.bot_data[INBOX_KEY] = inbox
     app.bot_data[SERVICES_KEY] = Services(
         settings=settings,
@@ -157,13 +156,6 @@ def build_application(
     member.register(app)
     errors.register(app)
     return app
-
-
-def _after(delivery: Delivery) -> Callable[[object], Awaitable[None]]:
-    async def after(_update: object) -> None:
-        delivery.wake()  # whatever the update left in the outbox goes now, off its path
-
-    return after
 
 
 async def startup(app: App, *, deliver_in_background: bool = True) -> None:

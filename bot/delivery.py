@@ -3,8 +3,9 @@
 A handler writes what it owes staff (a card, a relay) to the outbox with its change and
 returns; this worker sends it. Each chat has at most one send under way, in order, so a group
 waiting out Telegram's 20-a-minute limit (bot.pacing) holds up only itself, and many chats are
-served at once. It wakes when an update has been handled (something may be owed) and every
-`poll_seconds` (rows written by another process, retries coming due).
+served at once. It wakes when a transaction that queued messages has committed, in whichever
+thread (storage.cases.on_outbox_commit), and every `poll_seconds` (rows written by another
+process, retries coming due). An update that queued nothing costs it nothing.
 """
 
 from __future__ import annotations
@@ -13,11 +14,13 @@ import asyncio
 import contextlib
 import functools
 import logging
+from collections.abc import Callable
 from typing import Any
 
 from telegram.ext import ExtBot
 
 from bot.outbox import Postman
+from storage.cases import on_outbox_commit
 from storage.models import OutboxMessage
 
 log = logging.getLogger(__name__)
@@ -34,11 +37,21 @@ class Delivery:
         self._sending: dict[int, asyncio.Task[None]] = {}  # chat id → its send under way
         self._runner: asyncio.Task[None] | None = None
         self._stopping = False
+        self._unlisten: Callable[[], None] | None = None
 
     def start(self, bot: ExtBot[Any]) -> None:
         if self._runner is None or self._runner.done():
             self._stopping = False
             self._runner = asyncio.create_task(self._run(bot), name="union-bot delivery")
+        if self._unlisten is None:
+            self._unlisten = on_outbox_commit(self._waker(asyncio.get_running_loop()))
+
+    def _waker(self, loop: asyncio.AbstractEventLoop) -> Callable[[], None]:
+        def wake_from_any_thread() -> None:
+            with contextlib.suppress(RuntimeError):  # the loop has closed
+                loop.call_soon_threadsafe(self._wake.set)
+
+        return wake_from_any_thread
 
     def wake(self) -> None:
         self._wake.set()
@@ -91,6 +104,9 @@ class Delivery:
     async def stop(self) -> None:
         """Stop at once, even while sends wait on a rate limit: they are given back."""
         self._stopping = True
+        if self._unlisten is not None:
+            self._unlisten()
+            self._unlisten = None
         self._wake.set()
         tasks = [*self._sending.values(), *([self._runner] if self._runner else [])]
         for task in tasks:

@@ -6,7 +6,10 @@ soon as it has put them on the application's queue, before they are handled; a w
 update to the inbox table first, and only then is it queued, and only then acknowledged.
 
 An update is claimed by this instance when its turn comes (bot.processing) and marked handled
-when its handler has finished and its replies were sent or handed to the outbox. After a crash
+when its handler has finished and its replies were sent or handed to the outbox. An update
+stored with no earlier one of its chat waiting is held for this instance already: it is
+claimed by that store, without a second trip to the database. Marks that fall due together
+are written together, in one statement. After a crash
 or a kill -9, what was stored and not handled is handled at start-up, in order; an update that
 arrives again (Telegram's redelivery, or another instance's) is handled once.
 
@@ -61,6 +64,9 @@ class Inbox:
     # instance may have died; its claim then runs out and the inbox job takes it over).
     WAIT_STEP = 0.02
     WAIT_LIMIT = 10.0
+    # An update stored in its turn is this instance's to handle for so long after the store
+    # (well within the hold the store gives it, storage.inbox.CLAIM); later, it is claimed.
+    IN_TURN_FOR = inbox.CLAIM.total_seconds() / 2
 
     def __init__(self, engine: Engine, instance: str, db: DatabaseThreads | None = None) -> None:
         self.engine = engine
@@ -72,8 +78,14 @@ class Inbox:
         # Handled here, replies sent, but the database could not record it: marked when it is
         # back, never handled again by this process.
         self._unmarked: set[int] = set()
+        # Stored here in their turn (no earlier update of the chat waiting), and when.
+        self._in_turn: dict[int, float] = {}
+        # Marks to write in the next statement, and the future their finishers wait on.
+        self._marks: list[int] = []
+        self._marked: asyncio.Future[None] | None = None
+        self._marking: asyncio.Task[None] | None = None
         # Stores under way, by update: a second delivery of one waits for the first.
-        self._storing: dict[int, asyncio.Future[tuple[bool, InboxUpdate | None]]] = {}
+        self._storing: dict[int, asyncio.Future[tuple[bool | None, InboxUpdate | None]]] = {}
         # Puts an update back at the end of the queue (set by the application).
         self.requeue: Callable[[Update], Awaitable[None]] | None = None
 
@@ -92,7 +104,7 @@ class Inbox:
         storing = asyncio.ensure_future(self.db.call(self._store, update_id, payload, key))
         self._storing[update_id] = storing
         try:
-            fresh, known = await asyncio.shield(storing)
+            in_turn, known = await asyncio.shield(storing)
         except BaseException:
             self._queued.discard(update_id)
             raise
@@ -101,17 +113,21 @@ class Inbox:
                 self._storing.pop(update_id, None)
             else:
                 storing.add_done_callback(lambda _: self._storing.pop(update_id, None))
-        if not fresh and (known is None or known.handled_at is not None):
+        if in_turn is None and (known is None or known.handled_at is not None):
             self._queued.discard(update_id)
             return False  # handled already
+        if in_turn:
+            self._in_turn[update_id] = asyncio.get_running_loop().time()
         return True
 
     def _store(
         self, update_id: int, payload: dict[str, Any], key: int | None
-    ) -> tuple[bool, InboxUpdate | None]:
-        if inbox.store(self.engine, update_id, payload, key, instance=self.instance):
-            return True, None
-        return False, inbox.state(self.engine, update_id)
+    ) -> tuple[bool | None, InboxUpdate | None]:
+        """(in its turn: True, False, or None if stored already; what is stored then)."""
+        in_turn = inbox.store_in_turn(self.engine, update_id, payload, key, instance=self.instance)
+        if in_turn is not None:
+            return in_turn, None
+        return None, inbox.state(self.engine, update_id)
 
     def again_later(self, update: Update) -> None:
         """Its handling failed on the database: not marked handled; the inbox job (or the next
@@ -124,6 +140,9 @@ class Inbox:
         if not isinstance(update, Update):
             return True
         loop = asyncio.get_running_loop()
+        stored_at = self._in_turn.pop(update.update_id, None)
+        if stored_at is not None and loop.time() - stored_at < self.IN_TURN_FOR:
+            return True  # its store claimed it: nothing of its chat came before it
         give_up = loop.time() + self.WAIT_LIMIT
         first = True
         while True:
@@ -174,10 +193,37 @@ class Inbox:
             self._again.discard(update.update_id)
             return
         try:
-            await self.db.call(inbox.done, self.engine, update.update_id)
+            await self._mark(update.update_id)
         except SQLAlchemyError:  # handled, but not marked: marked once the database is back
             self._unmarked.add(update.update_id)
             log.warning("update %s handled; the database could not record it", update.update_id)
+
+    async def _mark(self, update_id: int) -> None:
+        """Record the update handled, together with those that finish while a mark is being
+        written (one statement for all of them, instead of one each)."""
+        self._marks.append(update_id)
+        if self._marked is None:
+            self._marked = asyncio.get_running_loop().create_future()
+        marked = self._marked
+        if self._marking is None or self._marking.done():
+            self._marking = asyncio.ensure_future(self._write_marks())
+        await asyncio.shield(marked)
+
+    async def _write_marks(self) -> None:
+        while self._marks:
+            update_ids, marked = self._marks, self._marked
+            self._marks, self._marked = [], None
+            assert marked is not None
+            try:
+                await self.db.call(inbox.done, self.engine, *update_ids)
+            except Exception as error:
+                marked.set_exception(error)
+                marked.exception()  # retrieved: each waiter sees it through its shield
+            except BaseException:  # stopping: the marks not written are found at the next start
+                marked.cancel()
+                raise
+            else:
+                marked.set_result(None)
 
     async def mark_unmarked(self) -> None:
         """Record what was handled while the database could not take the mark."""
@@ -191,6 +237,7 @@ class Inbox:
     def set_aside(self, update: Update) -> None:
         """Not handled by this run (it is stopping): the next start finds it stored."""
         self._queued.discard(update.update_id)
+        self._in_turn.pop(update.update_id, None)
 
     async def left_behind(self, bot: Bot) -> list[Update]:
         """Stored, not handled, and not waiting here: after a crash, or another instance's."""

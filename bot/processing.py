@@ -3,14 +3,13 @@
 python-telegram-bot hands every update to this processor. Updates of different chats run
 concurrently; the updates of one chat (a member's private chat, one staff group) wait for each
 other and run in the order they arrived, so a member's answers never overtake each other.
-After an update has been handled, `after` runs (the inbox marks it handled, the delivery worker
-wakes up).
+The inbox (`claims`) takes an update when its turn comes and marks it handled after.
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable, Coroutine
+from collections.abc import Awaitable, Coroutine
 from typing import Any, Protocol
 
 from telegram import Update
@@ -43,13 +42,11 @@ class Claims(Protocol):
 class PerChatOrder(BaseUpdateProcessor):
     def __init__(
         self,
-        after: Callable[[object], Awaitable[None]] | None = None,
         *,
         claims: Claims | None = None,
         max_concurrent_updates: int = MAX_CONCURRENT_UPDATES,
     ) -> None:
         super().__init__(max_concurrent_updates)
-        self.after = after
         self.claims = claims
         self._turns: dict[int, asyncio.Lock] = {}
         self._waiting: dict[int, int] = {}
@@ -92,8 +89,6 @@ class PerChatOrder(BaseUpdateProcessor):
         finally:
             if self.claims is not None:
                 await self.claims.finished(update)
-            if self.after is not None:
-                await self.after(update)
 
     def waiting(self, key: int) -> int:
         """How many updates of this chat are under way or waiting (for tests and flood checks)."""

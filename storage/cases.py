@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -157,7 +157,32 @@ def enqueue(
     )
     session.add(message)
     session.flush()
+    session.info[OUTBOX_WRITTEN] = True
     return message
+
+
+OUTBOX_WRITTEN = "outbox_written"  # session.info: this transaction queued a message
+# Called (in the committing thread) when a transaction that queued messages has committed.
+_outbox_listeners: list[Callable[[], None]] = []
+
+
+def on_outbox_commit(listener: Callable[[], None]) -> Callable[[], None]:
+    """Call `listener` whenever messages were queued and committed (in the thread that
+    committed them); returns what stops it."""
+    _outbox_listeners.append(listener)
+
+    def remove() -> None:
+        if listener in _outbox_listeners:
+            _outbox_listeners.remove(listener)
+
+    return remove
+
+
+@orm_events.listens_for(Session, "after_commit")
+def _outbox_committed(session: Session) -> None:
+    if session.info.pop(OUTBOX_WRITTEN, False):
+        for listener in list(_outbox_listeners):
+            listener()
 
 
 def consultations_since(*, session: Session, member: Member, since: datetime) -> int:

@@ -40,7 +40,7 @@ class Claim(Enum):
 
 # Every update is stored, claimed and marked: these statements are built once (building one from
 # the ORM's attributes costs more than running it). An update is claimed only when its chat
-# has no earlier update still unhandled.
+# has no earlier update still unhandled; one stored in its turn is claimed by its store.
 _INBOX = InboxUpdate.__table__  # type: ignore[attr-defined]
 _EARLIER = _INBOX.alias("earlier")
 _CLAIM = (
@@ -62,13 +62,21 @@ _CLAIM = (
     )
     .values(claimed_by=bindparam("instance"), claimed_until=bindparam("until"))
 )
-_STORE = insert(_INBOX)
+# Stored, and told in the same statement whether an earlier update of its chat is not handled
+# yet (then the new one waits for it).
+_STORE = insert(_INBOX).returning(
+    exists()
+    .where(_EARLIER.c.chat_key == bindparam("earlier_chat"))
+    .where(_EARLIER.c.update_id < bindparam("earlier_than"))
+    .where(_EARLIER.c.handled_at.is_(None))
+    .label("waits")
+)
 _CLAIMED = select(_INBOX.c.handled_at, _INBOX.c.claimed_by, _INBOX.c.claimed_until).where(
     _INBOX.c.update_id == bindparam("id")
 )
 _DONE = (
     update(_INBOX)
-    .where(_INBOX.c.update_id == bindparam("id"))
+    .where(_INBOX.c.update_id.in_(bindparam("ids", expanding=True)))
     .values(handled_at=bindparam("at"), claimed_until=None)
 )
 
@@ -84,11 +92,28 @@ def store(
 ) -> bool:
     """Keep the update, held for `instance` (the one that will queue it); False if it was
     stored already (a redelivery, or another instance)."""
+    return (
+        store_in_turn(engine, update_id, payload, chat_key, instance=instance, now=now) is not None
+    )
+
+
+def store_in_turn(
+    engine: Engine,
+    update_id: int,
+    payload: dict[str, Any],
+    chat_key: int | None,
+    *,
+    instance: str | None = None,
+    now: datetime | None = None,
+) -> bool | None:
+    """`store`, telling also whether the update's turn has come: None if it was stored
+    already; True if no earlier update of its chat waits, so that `instance`, holding it, may
+    handle it without claiming it again; False if it must wait for one."""
     now = now or utcnow()
     held = instance is not None
     try:
         with engine.begin() as connection:
-            connection.execute(
+            stored = connection.execute(
                 _STORE,
                 {
                     "update_id": update_id,
@@ -97,11 +122,13 @@ def store(
                     "received_at": now,
                     "claimed_by": instance,
                     "claimed_until": now + CLAIM if held else None,
+                    "earlier_chat": chat_key,
+                    "earlier_than": update_id,
                 },
             )
+            return not stored.scalar_one()
     except IntegrityError:
-        return False
-    return True
+        return None
 
 
 def state(engine: Engine, update_id: int) -> InboxUpdate | None:
@@ -153,9 +180,12 @@ def blocker(engine: Engine, update_id: int) -> int | None:
         ).first()
 
 
-def done(engine: Engine, update_id: int) -> None:
+def done(engine: Engine, *update_ids: int) -> None:
+    """Mark these updates handled (one statement for all)."""
+    if not update_ids:
+        return
     with engine.begin() as connection:
-        connection.execute(_DONE, {"id": update_id, "at": utcnow()})
+        connection.execute(_DONE, {"ids": list(update_ids), "at": utcnow()})
 
 
 def unhandled(engine: Engine, instance: str, *, limit: int = 10_000) -> Sequence[InboxUpdate]:

@@ -92,11 +92,11 @@ async def test_an_update_handled_while_the_mark_failed_is_not_handled_again(
     failing = {"done": 1}
     real_done = inbox.done
 
-    def flaky_done(engine: Any, update_id: int) -> None:
+    def flaky_done(engine: Any, *update_ids: int) -> None:
         if failing["done"] > 0:
             failing["done"] -= 1
             raise OperationalError("UPDATE", {}, Exception("server closed the connection"))
-        real_done(engine, update_id)
+        real_done(engine, *update_ids)
 
     monkeypatch.setattr(inbox, "done", flaky_done)
     async with live_bot(tmp_path, router) as (app, fake):
@@ -173,6 +173,65 @@ async def test_one_chats_updates_are_claimed_in_order_across_instances(
     assert inbox.claim(engine, 11, "b") is inbox.Claim.WAIT  # the first is under way
     inbox.done(engine, 10)
     assert inbox.claim(engine, 11, "b") is inbox.Claim.TAKEN
+
+
+async def test_an_update_stored_in_its_turn_is_handled_without_claiming_it_again(
+    tmp_path: Path, router: Router, monkeypatch: Any
+) -> None:
+    """The store tells whether an earlier update of the chat waits: when none does, the
+    update is this instance's already and taking it costs no second trip to the database;
+    when one does, it is claimed in its turn, and another instance cannot take it meanwhile."""
+    engine = make_engine(harness_settings(tmp_path).database_url)
+    assert inbox.store_in_turn(engine, 20, {"update_id": 20}, 8, instance="a") is True
+    assert inbox.store_in_turn(engine, 21, {"update_id": 21}, 8, instance="a") is False
+    assert inbox.store_in_turn(engine, 20, {"update_id": 20}, 8, instance="b") is None
+    assert inbox.claim(engine, 20, "b") is inbox.Claim.GONE  # held for a by its store
+    claims: list[int] = []
+    real_claim = inbox.claim
+
+    def counted(engine_: Any, update_id: int, instance: str, **kwargs: Any) -> inbox.Claim:
+        claims.append(update_id)
+        return real_claim(engine_, update_id, instance, **kwargs)
+
+    monkeypatch.setattr(inbox, "claim", counted)
+    fake = FakeTelegram(token=TOKEN)
+    first = Update.de_json(fake.user_message(MEMBERS[4], text="一", enqueue=False), None)
+    second = Update.de_json(fake.user_message(MEMBERS[4], text="二", enqueue=False), None)
+    box = Inbox(engine, "a")
+    assert await box.keep(first) and await box.keep(second)
+    assert await box.take(first) and claims == []  # in its turn at the store
+    await box.finished(first)
+    assert await box.take(second) and claims == [second.update_id]  # stored behind the first
+    await box.finished(second)
+    assert all(
+        row.handled_at is not None for row in _rows(engine) if row.chat_key == MEMBERS[4].id
+    )
+
+
+async def test_marks_that_fall_due_together_are_written_in_one_statement(
+    tmp_path: Path, router: Router, monkeypatch: Any
+) -> None:
+    engine = make_engine(harness_settings(tmp_path).database_url)
+    written: list[tuple[int, ...]] = []
+    real_done = inbox.done
+
+    def recorded(engine_: Any, *update_ids: int) -> None:
+        written.append(update_ids)
+        real_done(engine_, *update_ids)
+
+    monkeypatch.setattr(inbox, "done", recorded)
+    fake = FakeTelegram(token=TOKEN)
+    updates = [
+        Update.de_json(fake.user_message(member, text="你好", enqueue=False), None)
+        for member in MEMBERS
+    ]
+    box = Inbox(engine, "a")
+    for update in updates:
+        assert await box.keep(update) and await box.take(update)
+    await asyncio.gather(*(box.finished(update) for update in updates))
+    assert sorted(u for batch in written for u in batch) == [u.update_id for u in updates]
+    assert len(written) < len(updates)  # the first alone; those finishing meanwhile together
+    assert all(row.handled_at is not None for row in _rows(engine))
 
 
 async def test_an_update_waiting_on_another_instance_goes_back_to_the_queue(

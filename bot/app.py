@@ -14,7 +14,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 from telegram import BotCommand, BotCommandScopeAllPrivateChats, Update
 from telegram.ext import Application, ApplicationBuilder, ContextTypes
-from telegram.request import BaseRequest
+from telegram.request import BaseRequest, HTTPXRequest
 
 from bot import redaction, texts
 from bot.applications import Applications
@@ -26,6 +26,7 @@ from bot.inbox import (
     BusyNotice,
     Inbox,
     StoringQueue,
+    WatchedFetch,
     default_instance_name,
 )
 from bot.looplag import LoopLag
@@ -101,10 +102,15 @@ def build_application(
         .post_shutdown(_close_database)
     )
     if request is not None:
-        builder = builder.request(request).get_updates_request(get_updates_request or request)
+        builder = builder.request(request)
+    # getUpdates as python-telegram-bot would make it (one connection), watched: the members of
+    # a fetched batch that cannot be stored are all told to wait, not only the first.
+    fetch = WatchedFetch(get_updates_request or request or HTTPXRequest(connection_pool_size=1))
+    builder = builder.get_updates_request(fetch)
     app: App = builder.build()
     queue = app.update_queue
     if isinstance(queue, StoringQueue):
+        queue.fetched = lambda: fetch.batch(app.bot)
         queue.unstored = BusyNotice(app.bot, texts.DATABASE_BUSY)
         app.bot_data[BUSY_KEY] = queue.unstored
         inbox.requeue = queue.put_stored

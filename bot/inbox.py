@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import logging
 import os
 import socket
@@ -39,7 +40,9 @@ from typing import Any
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import SQLAlchemyError
 from telegram import Bot, Update
+from telegram._utils.types import ODVInput
 from telegram.error import NetworkError
+from telegram.request import BaseRequest, RequestData
 
 from bot.processing import order_key
 from storage import inbox
@@ -276,6 +279,9 @@ class StoringQueue(asyncio.Queue[Any]):
         super().__init__()
         self.inbox = inbox_
         self.unstored = unstored
+        # The updates fetched with this one (polling): the updater puts them one at a time and
+        # stops at the first that cannot be stored, so the members of the rest are told here.
+        self.fetched: Callable[[], list[Update]] | None = None
         self.retry_pause = retry_pause
         # A store still waiting this long (a lock held, a slow server): the member is told
         # their message will be answered, while it goes on waiting.
@@ -291,9 +297,7 @@ class StoringQueue(asyncio.Queue[Any]):
                 kept = await self._keep(item)
             except SQLAlchemyError as error:
                 log.warning("update %s not stored: the database is unavailable", item.update_id)
-                if self.unstored is not None:
-                    with contextlib.suppress(Exception):
-                        await self.unstored(item)
+                await self._tell_waiting(item)
                 await asyncio.sleep(self.retry_pause)  # not a tight loop against Telegram
                 # A TelegramError, so that python-telegram-bot's polling loop tries again
                 # (with growing pauses) instead of ending; a webhook answers 500.
@@ -305,10 +309,21 @@ class StoringQueue(asyncio.Queue[Any]):
     async def _keep(self, update: Update) -> bool:
         keeping = asyncio.ensure_future(self.inbox.keep(update))
         done, _ = await asyncio.wait({keeping}, timeout=self.notice_after)
-        if not done and self.unstored is not None:
-            with contextlib.suppress(Exception):
-                await self.unstored(update)
+        if not done:
+            await self._tell_waiting(update)
         return await keeping
+
+    async def _tell_waiting(self, update: Update) -> None:
+        """The members whose messages wait on this store: its own, and those fetched after it
+        (they wait behind it, and are fetched again once the database is back)."""
+        if self.unstored is None:
+            return
+        waiting = [update]
+        if self.fetched is not None:
+            with contextlib.suppress(Exception):
+                waiting += [u for u in self.fetched() if u.update_id > update.update_id]
+        notify = self.unstored
+        await asyncio.gather(*(notify(u) for u in waiting), return_exceptions=True)
 
     def _set_aside_waiting(self) -> None:
         while True:
@@ -323,6 +338,58 @@ class StoringQueue(asyncio.Queue[Any]):
     async def put_stored(self, item: Any) -> None:
         """Queue an update that is in the inbox already (one left behind by a crash)."""
         await super().put(item)
+
+
+class WatchedFetch(BaseRequest):
+    """getUpdates through `inner`, keeping the last answer as it came: when one of its updates
+    cannot be stored, `StoringQueue` tells the members of the updates after it too. Read only
+    then; the answer is not parsed twice on the way."""
+
+    def __init__(self, inner: BaseRequest) -> None:
+        self.inner = inner
+        self._last: bytes = b""
+
+    @property
+    def read_timeout(self) -> float | None:
+        return self.inner.read_timeout
+
+    async def initialize(self) -> None:
+        await self.inner.initialize()
+
+    async def shutdown(self) -> None:
+        await self.inner.shutdown()
+
+    async def do_request(
+        self,
+        url: str,
+        method: str,
+        request_data: RequestData | None = None,
+        read_timeout: ODVInput[float] = BaseRequest.DEFAULT_NONE,
+        write_timeout: ODVInput[float] = BaseRequest.DEFAULT_NONE,
+        connect_timeout: ODVInput[float] = BaseRequest.DEFAULT_NONE,
+        pool_timeout: ODVInput[float] = BaseRequest.DEFAULT_NONE,
+    ) -> tuple[int, bytes]:
+        code, payload = await self.inner.do_request(
+            url,
+            method,
+            request_data,
+            read_timeout=read_timeout,
+            write_timeout=write_timeout,
+            connect_timeout=connect_timeout,
+            pool_timeout=pool_timeout,
+        )
+        if url.endswith("/getUpdates"):
+            self._last = payload
+        return code, payload
+
+    def batch(self, bot: Bot | None = None) -> list[Update]:
+        """The updates of the last getUpdates answer."""
+        if not self._last:
+            return []
+        result = json.loads(self._last).get("result")
+        if not isinstance(result, list):
+            return []
+        return [Update.de_json(data, bot) for data in result]
 
 
 class BusyNotice:

@@ -7,11 +7,13 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
+import pytest
 from sqlalchemy.exc import OperationalError
 from sqlmodel import Session, col, select
 from telegram import Update
 from telegram.error import TelegramError
 
+from bot import texts
 from bot.app import INBOX_KEY
 from bot.fake import FakeTelegram, FakeUser
 from bot.inbox import DatabaseAway, Inbox, StoringQueue
@@ -280,6 +282,37 @@ async def test_while_the_database_is_away_nothing_is_acknowledged_and_the_member
     else:
         raise AssertionError("the updater must see the failure, so as not to acknowledge")
     assert queue.empty() and told == [update.update_id]
+
+
+async def test_every_member_of_a_fetched_batch_is_told_while_the_database_is_away(
+    tmp_path: Path, router: Router, monkeypatch: Any
+) -> None:
+    """The updater stops at the first update of a batch that cannot be stored; the members of
+    the ones after it wait as long, and are told as well (once a minute each)."""
+    async with live_bot(tmp_path, router, start=False) as (app, fake):
+        for member in MEMBERS[:3]:
+            fake.user_message(member, text="会员卡怎么办理")
+        updates = await app.bot.get_updates(timeout=0)
+        assert len(updates) == 3
+        queue = app.update_queue
+        assert isinstance(queue, StoringQueue)
+        queue.retry_pause = 0
+
+        async def away(update: Update) -> bool:
+            raise OperationalError("INSERT", {}, Exception("connection refused"))
+
+        monkeypatch.setattr(queue.inbox, "keep", away)
+        try:
+            await queue.put(updates[0])
+        except DatabaseAway:
+            pass
+        else:
+            raise AssertionError("the first update was not stored: it must not be acknowledged")
+        for member in MEMBERS[:3]:
+            assert [m.get("text") for m in fake.bot_messages(member.id)] == [texts.DATABASE_BUSY]
+        with pytest.raises(DatabaseAway):  # fetched again a moment later: nobody told twice
+            await queue.put(updates[0])
+        assert all(len(fake.bot_messages(member.id)) == 1 for member in MEMBERS[:3])
 
 
 async def test_a_scheduled_job_runs_once_a_period_across_instances(

@@ -82,6 +82,9 @@ TUNING_FLOORS = {
     "questions_tune_13.tsv": (0.95, 0.99, 0.89),
     "questions_tune_14.tsv": (0.98, 0.90, 0.95),
     "questions_tune_15.tsv": (0.95, 0.93, 0.89),
+    "questions_tune_16.tsv": (0.99, 0.97, 0.94),
+    "questions_tune_17.tsv": (0.89, 0.98, 0.88),
+    "questions_tune_18.tsv": (0.98, 0.86, 0.95),
 }
 
 

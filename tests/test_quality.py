@@ -25,7 +25,7 @@ REPO = Path(__file__).resolve().parent.parent
 # questions changed aspect while the fresh sets' aspect accuracy rose (set 12, untouched by
 # the edits, from 86.7 to 88.0).
 HELD_OUT_FLOORS = {
-    "questions_heldout.tsv": {"top1": 98.5, "top3": 99.5, "rejection": 99, "aspect": 92.5},
+    "questions_heldout.tsv": {"top1": 99.0, "top3": 99.5, "rejection": 99, "aspect": 92.5},
     "questions_heldout_2.tsv": {"top1": 96.5, "top3": 98, "rejection": 95, "aspect": 87},
 }
 
@@ -84,7 +84,9 @@ TUNING_FLOORS = {
     "questions_tune_15.tsv": (0.95, 0.93, 0.89),
     "questions_tune_16.tsv": (0.99, 0.97, 0.94),
     "questions_tune_17.tsv": (0.89, 0.98, 0.88),
-    "questions_tune_18.tsv": (0.98, 0.86, 0.95),
+    "questions_tune_18.tsv": (0.98, 0.89, 0.95),
+    "questions_tune_19.tsv": (0.96, 0.95, 0.94),
+    "questions_tune_20.tsv": (0.96, 0.98, 0.95),
 }
 
 

@@ -178,7 +178,7 @@ def _serve(command: str) -> int:
     from telegram.error import InvalidToken, NetworkError
 
     from bot.app import ALLOWED_UPDATES, build_application
-    from bot.inbox import default_instance_name
+    from bot.inbox import INBOX_KEY, default_instance_name
     from bot.settings import Settings
 
     if (settings := _settings(Settings, command, keys=True)) is None:
@@ -217,6 +217,8 @@ def _serve(command: str) -> int:
         # not PTB's traceback from inside its polling loop.
         asyncio.run(_check_token(settings))
         if command == "run":
+            # Polling: this process alone fetches, in order (bot.inbox).
+            app.bot_data[INBOX_KEY].fetches_alone = True
             app.run_polling(allowed_updates=ALLOWED_UPDATES)
         else:
             assert settings.webhook_secret is not None

@@ -6,10 +6,10 @@ soon as it has put them on the application's queue, before they are handled; a w
 update to the inbox table first, and only then is it queued, and only then acknowledged.
 
 An update is claimed by this instance when its turn comes (bot.processing) and marked handled
-when its handler has finished and its replies were sent or handed to the outbox. An update
-stored with no earlier one of its chat waiting is held for this instance already: it is
-claimed by that store, without a second trip to the database. Marks that fall due together
-are written together, in one statement. After a crash
+when its handler has finished and its replies were sent or handed to the outbox. Marks that
+fall due together are written together, in one statement. A polling instance fetches alone and
+in order (Telegram answers one getUpdates at a time for a bot): an update it stores with no
+earlier one of its chat unhandled is claimed by that store, without a second trip. After a crash
 or a kill -9, what was stored and not handled is handled at start-up, in order; an update that
 arrives again (Telegram's redelivery, or another instance's) is handled once.
 
@@ -67,13 +67,19 @@ class Inbox:
     # instance may have died; its claim then runs out and the inbox job takes it over).
     WAIT_STEP = 0.02
     WAIT_LIMIT = 10.0
-    # An update stored in its turn is this instance's to handle for so long after the store
-    # (well within the hold the store gives it, storage.inbox.CLAIM); later, it is claimed.
-    IN_TURN_FOR = inbox.CLAIM.total_seconds() / 2
+    # An update stored in its turn is taken without claiming it again within this time of its
+    # store (well inside the hold the store gives it, storage.inbox.CLAIM); later, it is
+    # claimed as any other.
+    IN_TURN_FOR = 30.0
 
     def __init__(self, engine: Engine, instance: str, db: DatabaseThreads | None = None) -> None:
         self.engine = engine
         self.instance = instance
+        # True when this instance alone fetches updates, in order (`union-bot run`: polling).
+        self.fetches_alone = False
+        # Stored by this instance in their turn (no earlier update of the chat unhandled), and
+        # when their store began.
+        self._in_turn: dict[int, float] = {}
         # Every read and write of the inbox runs in a database thread, off the event loop.
         self.db = db or DatabaseThreads(engine)
         self._queued: set[int] = set()  # stored and waiting on this instance's queue
@@ -81,8 +87,6 @@ class Inbox:
         # Handled here, replies sent, but the database could not record it: marked when it is
         # back, never handled again by this process.
         self._unmarked: set[int] = set()
-        # Stored here in their turn (no earlier update of the chat waiting), and when.
-        self._in_turn: dict[int, float] = {}
         # Marks to write in the next statement, and the future their finishers wait on.
         self._marks: list[int] = []
         self._marked: asyncio.Future[None] | None = None
@@ -104,10 +108,11 @@ class Inbox:
             return False  # waiting here already, or handled here
         self._queued.add(update_id)
         payload, key = update.to_dict(), order_key(update)
+        began = asyncio.get_running_loop().time()
         storing = asyncio.ensure_future(self.db.call(self._store, update_id, payload, key))
         self._storing[update_id] = storing
         try:
-            in_turn, known = await asyncio.shield(storing)
+            fresh, known = await asyncio.shield(storing)
         except BaseException:
             self._queued.discard(update_id)
             raise
@@ -116,20 +121,26 @@ class Inbox:
                 self._storing.pop(update_id, None)
             else:
                 storing.add_done_callback(lambda _: self._storing.pop(update_id, None))
-        if in_turn is None and (known is None or known.handled_at is not None):
+        if fresh is None and (known is None or known.handled_at is not None):
             self._queued.discard(update_id)
             return False  # handled already
-        if in_turn:
-            self._in_turn[update_id] = asyncio.get_running_loop().time()
+        if fresh:
+            self._in_turn[update_id] = began
         return True
 
     def _store(
         self, update_id: int, payload: dict[str, Any], key: int | None
     ) -> tuple[bool | None, InboxUpdate | None]:
-        """(in its turn: True, False, or None if stored already; what is stored then)."""
-        in_turn = inbox.store_in_turn(self.engine, update_id, payload, key, instance=self.instance)
-        if in_turn is not None:
-            return in_turn, None
+        """(True: stored in its turn, False: stored, None: stored already; what is stored)."""
+        if self.fetches_alone:
+            fresh = inbox.store_in_turn(
+                self.engine, update_id, payload, key, instance=self.instance
+            )
+        else:
+            stored = inbox.store(self.engine, update_id, payload, key, instance=self.instance)
+            fresh = False if stored else None
+        if fresh is not None:
+            return fresh, None
         return None, inbox.state(self.engine, update_id)
 
     def again_later(self, update: Update) -> None:
@@ -145,7 +156,7 @@ class Inbox:
         loop = asyncio.get_running_loop()
         stored_at = self._in_turn.pop(update.update_id, None)
         if stored_at is not None and loop.time() - stored_at < self.IN_TURN_FOR:
-            return True  # its store claimed it: nothing of its chat came before it
+            return True  # its store claimed it: nothing of its chat was waiting before it
         give_up = loop.time() + self.WAIT_LIMIT
         first = True
         while True:
@@ -282,6 +293,7 @@ class StoringQueue(asyncio.Queue[Any]):
         # The updates fetched with this one (polling): the updater puts them one at a time and
         # stops at the first that cannot be stored, so the members of the rest are told here.
         self.fetched: Callable[[], list[Update]] | None = None
+        self._telling: set[asyncio.Task[None]] = set()  # notices under way
         self.retry_pause = retry_pause
         # A store still waiting this long (a lock held, a slow server): the member is told
         # their message will be answered, while it goes on waiting.
@@ -297,7 +309,7 @@ class StoringQueue(asyncio.Queue[Any]):
                 kept = await self._keep(item)
             except SQLAlchemyError as error:
                 log.warning("update %s not stored: the database is unavailable", item.update_id)
-                await self._tell_waiting(item)
+                self._tell_waiting(item)
                 await asyncio.sleep(self.retry_pause)  # not a tight loop against Telegram
                 # A TelegramError, so that python-telegram-bot's polling loop tries again
                 # (with growing pauses) instead of ending; a webhook answers 500.
@@ -310,19 +322,25 @@ class StoringQueue(asyncio.Queue[Any]):
         keeping = asyncio.ensure_future(self.inbox.keep(update))
         done, _ = await asyncio.wait({keeping}, timeout=self.notice_after)
         if not done:
-            await self._tell_waiting(update)
+            self._tell_waiting(update)
         return await keeping
 
-    async def _tell_waiting(self, update: Update) -> None:
-        """The members whose messages wait on this store: its own, and those fetched after it
-        (they wait behind it, and are fetched again once the database is back)."""
+    def _tell_waiting(self, update: Update) -> None:
+        """Tell the members whose messages wait on this store: its own, and those fetched after
+        it (they wait behind it, and are fetched again once the database is back). Sent in the
+        background: the store goes on meanwhile."""
         if self.unstored is None:
             return
         waiting = [update]
         if self.fetched is not None:
             with contextlib.suppress(Exception):
                 waiting += [u for u in self.fetched() if u.update_id > update.update_id]
-        notify = self.unstored
+        task = asyncio.ensure_future(self._tell(self.unstored, waiting))
+        self._telling.add(task)
+        task.add_done_callback(self._telling.discard)
+
+    @staticmethod
+    async def _tell(notify: Callable[[Update], Awaitable[None]], waiting: list[Update]) -> None:
         await asyncio.gather(*(notify(u) for u in waiting), return_exceptions=True)
 
     def _set_aside_waiting(self) -> None:

@@ -40,7 +40,7 @@ class Claim(Enum):
 
 # Every update is stored, claimed and marked: these statements are built once (building one from
 # the ORM's attributes costs more than running it). An update is claimed only when its chat
-# has no earlier update still unhandled; one stored in its turn is claimed by its store.
+# has no earlier update still unhandled.
 _INBOX = InboxUpdate.__table__  # type: ignore[attr-defined]
 _EARLIER = _INBOX.alias("earlier")
 _CLAIM = (
@@ -62,9 +62,10 @@ _CLAIM = (
     )
     .values(claimed_by=bindparam("instance"), claimed_until=bindparam("until"))
 )
+_STORE = insert(_INBOX)
 # Stored, and told in the same statement whether an earlier update of its chat is not handled
 # yet (then the new one waits for it).
-_STORE = insert(_INBOX).returning(
+_STORE_IN_TURN = insert(_INBOX).returning(
     exists()
     .where(_EARLIER.c.chat_key == bindparam("earlier_chat"))
     .where(_EARLIER.c.update_id < bindparam("earlier_than"))
@@ -92,9 +93,24 @@ def store(
 ) -> bool:
     """Keep the update, held for `instance` (the one that will queue it); False if it was
     stored already (a redelivery, or another instance)."""
-    return (
-        store_in_turn(engine, update_id, payload, chat_key, instance=instance, now=now) is not None
-    )
+    now = now or utcnow()
+    held = instance is not None
+    try:
+        with engine.begin() as connection:
+            connection.execute(
+                _STORE,
+                {
+                    "update_id": update_id,
+                    "payload": payload,
+                    "chat_key": chat_key,
+                    "received_at": now,
+                    "claimed_by": instance,
+                    "claimed_until": now + CLAIM if held else None,
+                },
+            )
+    except IntegrityError:
+        return False
+    return True
 
 
 def store_in_turn(
@@ -107,14 +123,19 @@ def store_in_turn(
     now: datetime | None = None,
 ) -> bool | None:
     """`store`, telling also whether the update's turn has come: None if it was stored
-    already; True if no earlier update of its chat waits, so that `instance`, holding it, may
-    handle it without claiming it again; False if it must wait for one."""
+    already; True if no earlier update of its chat is stored and unhandled, so that `instance`,
+    holding it, may handle it without claiming it again; False if it must wait for one.
+
+    Only for a process that alone fetches updates, in order, and stores each before fetching
+    the next (polling: Telegram answers one getUpdates at a time for a bot). Updates stored
+    concurrently or out of order (webhooks, several instances) must be claimed at their turn:
+    one instance's store cannot see another's uncommitted one."""
     now = now or utcnow()
     held = instance is not None
     try:
         with engine.begin() as connection:
             stored = connection.execute(
-                _STORE,
+                _STORE_IN_TURN,
                 {
                     "update_id": update_id,
                     "payload": payload,

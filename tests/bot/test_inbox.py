@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import threading
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -19,9 +20,10 @@ from bot.fake import FakeTelegram, FakeUser
 from bot.inbox import DatabaseAway, Inbox, StoringQueue
 from knowledge.router import Router
 from storage import inbox
-from storage.db import DatabaseThreads, make_engine
+from storage.cases import enqueue
+from storage.db import DatabaseThreads, make_engine, session_scope
 from storage.models import InboxUpdate, utcnow
-from tests.bot.live import live_bot, until
+from tests.bot.live import live_bot, svc_of, until
 from tests.handlers.conftest import TOKEN, harness_settings
 
 MEMBERS = [FakeUser(id=720000 + n, first_name=f"会员{n}") for n in range(5)]
@@ -177,12 +179,13 @@ async def test_one_chats_updates_are_claimed_in_order_across_instances(
     assert inbox.claim(engine, 11, "b") is inbox.Claim.TAKEN
 
 
-async def test_an_update_stored_in_its_turn_is_handled_without_claiming_it_again(
+async def test_a_polling_instance_takes_an_update_stored_in_its_turn_without_claiming_it(
     tmp_path: Path, router: Router, monkeypatch: Any
 ) -> None:
-    """The store tells whether an earlier update of the chat waits: when none does, the
-    update is this instance's already and taking it costs no second trip to the database;
-    when one does, it is claimed in its turn, and another instance cannot take it meanwhile."""
+    """Polling fetches alone and in order: the store tells whether an earlier update of the
+    chat is unhandled, and when none is, taking the update costs no second trip. Webhook
+    instances, which may store concurrently and out of order, claim every update at its turn;
+    so does a polling instance once the update waited longer than IN_TURN_FOR."""
     engine = make_engine(harness_settings(tmp_path).database_url)
     assert inbox.store_in_turn(engine, 20, {"update_id": 20}, 8, instance="a") is True
     assert inbox.store_in_turn(engine, 21, {"update_id": 21}, 8, instance="a") is False
@@ -197,27 +200,43 @@ async def test_an_update_stored_in_its_turn_is_handled_without_claiming_it_again
 
     monkeypatch.setattr(inbox, "claim", counted)
     fake = FakeTelegram(token=TOKEN)
-    first = Update.de_json(fake.user_message(MEMBERS[4], text="一", enqueue=False), None)
-    second = Update.de_json(fake.user_message(MEMBERS[4], text="二", enqueue=False), None)
-    box = Inbox(engine, "a")
-    assert await box.keep(first) and await box.keep(second)
-    assert await box.take(first) and claims == []  # in its turn at the store
-    await box.finished(first)
-    assert await box.take(second) and claims == [second.update_id]  # stored behind the first
-    await box.finished(second)
-    assert all(
-        row.handled_at is not None for row in _rows(engine) if row.chat_key == MEMBERS[4].id
-    )
+
+    def message(member: FakeUser) -> Update:
+        return Update.de_json(fake.user_message(member, text="你好", enqueue=False), None)
+
+    polling = Inbox(engine, "polling")
+    polling.fetches_alone = True
+    first, second = message(MEMBERS[4]), message(MEMBERS[4])
+    assert await polling.keep(first) and await polling.keep(second)
+    assert await polling.take(first) and claims == []  # in its turn at the store
+    await polling.finished(first)
+    assert await polling.take(second) and claims == [second.update_id]  # behind the first
+    await polling.finished(second)
+    late = message(MEMBERS[3])
+    assert await polling.keep(late)
+    polling.IN_TURN_FOR = 0.0  # it waited too long: claimed after all
+    assert await polling.take(late) and claims[-1] == late.update_id
+    await polling.finished(late)
+    webhook = Inbox(engine, "webhook")
+    alone = message(MEMBERS[2])
+    assert await webhook.keep(alone) and await webhook.take(alone)
+    assert claims[-1] == alone.update_id
 
 
-async def test_marks_that_fall_due_together_are_written_in_one_statement(
+async def test_marks_that_fall_due_while_one_is_written_are_written_together(
     tmp_path: Path, router: Router, monkeypatch: Any
 ) -> None:
+    """The first mark goes alone; those finishing while it is written wait for it and then
+    go together, in one statement; every finisher returns once its own mark is written."""
     engine = make_engine(harness_settings(tmp_path).database_url)
     written: list[tuple[int, ...]] = []
+    first_started, release_first = threading.Event(), threading.Event()
     real_done = inbox.done
 
     def recorded(engine_: Any, *update_ids: int) -> None:
+        if not written:
+            first_started.set()
+            release_first.wait(5)
         written.append(update_ids)
         real_done(engine_, *update_ids)
 
@@ -230,9 +249,14 @@ async def test_marks_that_fall_due_together_are_written_in_one_statement(
     box = Inbox(engine, "a")
     for update in updates:
         assert await box.keep(update) and await box.take(update)
-    await asyncio.gather(*(box.finished(update) for update in updates))
-    assert sorted(u for batch in written for u in batch) == [u.update_id for u in updates]
-    assert len(written) < len(updates)  # the first alone; those finishing meanwhile together
+    first = asyncio.ensure_future(box.finished(updates[0]))
+    await asyncio.to_thread(first_started.wait, 5)
+    rest = asyncio.ensure_future(asyncio.gather(*(box.finished(u) for u in updates[1:])))
+    await asyncio.sleep(0.05)
+    assert not rest.done()  # they wait for the write under way
+    release_first.set()
+    await asyncio.wait_for(asyncio.gather(first, rest), 5)
+    assert written == [(updates[0].update_id,), tuple(u.update_id for u in updates[1:])]
     assert all(row.handled_at is not None for row in _rows(engine))
 
 
@@ -281,38 +305,64 @@ async def test_while_the_database_is_away_nothing_is_acknowledged_and_the_member
         assert isinstance(away, TelegramError) and isinstance(away.__cause__, OperationalError)
     else:
         raise AssertionError("the updater must see the failure, so as not to acknowledge")
-    assert queue.empty() and told == [update.update_id]
+    assert queue.empty()
+    await until(lambda: told == [update.update_id])  # told in the background
 
 
 async def test_every_member_of_a_fetched_batch_is_told_while_the_database_is_away(
     tmp_path: Path, router: Router, monkeypatch: Any
 ) -> None:
     """The updater stops at the first update of a batch that cannot be stored; the members of
-    the ones after it wait as long, and are told as well (once a minute each)."""
+    that one and the ones after it wait as long, and are told (once a minute each); an update
+    stored before it is not waiting, and its member is not told."""
     async with live_bot(tmp_path, router, start=False) as (app, fake):
-        for member in MEMBERS[:3]:
+        for member in MEMBERS[:4]:
             fake.user_message(member, text="会员卡怎么办理")
         updates = await app.bot.get_updates(timeout=0)
-        assert len(updates) == 3
+        assert len(updates) == 4
         queue = app.update_queue
         assert isinstance(queue, StoringQueue)
         queue.retry_pause = 0
+        await queue.put(updates[0])  # stored; then the database goes away
+        real_keep = queue.inbox.keep
 
         async def away(update: Update) -> bool:
+            if update.update_id == updates[0].update_id:
+                return await real_keep(update)
             raise OperationalError("INSERT", {}, Exception("connection refused"))
 
         monkeypatch.setattr(queue.inbox, "keep", away)
-        try:
-            await queue.put(updates[0])
-        except DatabaseAway:
-            pass
-        else:
-            raise AssertionError("the first update was not stored: it must not be acknowledged")
-        for member in MEMBERS[:3]:
-            assert [m.get("text") for m in fake.bot_messages(member.id)] == [texts.DATABASE_BUSY]
+        with pytest.raises(DatabaseAway):  # not stored: it must not be acknowledged
+            await queue.put(updates[1])
+        told = [m.id for m in MEMBERS[1:4]]
+        await until(lambda: all(fake.bot_messages(chat) for chat in told))
+        for chat in told:
+            assert [m.get("text") for m in fake.bot_messages(chat)] == [texts.DATABASE_BUSY]
+        assert fake.bot_messages(MEMBERS[0].id) == []
         with pytest.raises(DatabaseAway):  # fetched again a moment later: nobody told twice
-            await queue.put(updates[0])
-        assert all(len(fake.bot_messages(member.id)) == 1 for member in MEMBERS[:3])
+            await queue.put(updates[1])
+        await asyncio.sleep(0.1)
+        assert all(len(fake.bot_messages(chat)) == 1 for chat in told)
+
+
+async def test_the_delivery_worker_wakes_when_queued_messages_are_committed(
+    tmp_path: Path, router: Router
+) -> None:
+    """Not after every update, and not at its next poll: when a transaction that queued a
+    message commits, in whichever thread."""
+    async with live_bot(tmp_path, router, delivery_poll_seconds=3600) as (app, fake):
+        await asyncio.sleep(0.2)  # the worker waits now, for an hour unless woken
+        engine = svc_of(app).engine
+
+        def queue_one() -> None:
+            with session_scope(engine) as session:
+                enqueue(session=session, chat_id=MEMBERS[2].id, text="您的申请已受理。")
+
+        fake.register_chat(MEMBERS[2].id, first_name="会员")
+        await asyncio.to_thread(queue_one)
+        took = await until(lambda: fake.bot_messages(MEMBERS[2].id), timeout=2)
+        assert took < 1.0
+        assert fake.bot_messages(MEMBERS[2].id)[0]["text"] == "您的申请已受理。"
 
 
 async def test_a_scheduled_job_runs_once_a_period_across_instances(

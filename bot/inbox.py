@@ -202,15 +202,20 @@ class Inbox:
     async def finished(self, update: object) -> None:
         if not isinstance(update, Update):
             return
-        self._queued.discard(update.update_id)  # handled, or to be taken up again later
-        if update.update_id in self._again:
-            self._again.discard(update.update_id)
-            return
+        update_id = update.update_id
         try:
-            await self._mark(update.update_id)
-        except SQLAlchemyError:  # handled, but not marked: marked once the database is back
-            self._unmarked.add(update.update_id)
-            log.warning("update %s handled; the database could not record it", update.update_id)
+            if update_id in self._again:
+                self._again.discard(update_id)  # to be taken up again later
+                return
+            try:
+                await self._mark(update_id)
+            except SQLAlchemyError:  # handled, but not marked: marked once the database is back
+                self._unmarked.add(update_id)
+                log.warning("update %s handled; the database could not record it", update_id)
+        finally:
+            # Only now: while its mark is written, the inbox job must not take it for one left
+            # behind, nor a redelivery for a new one.
+            self._queued.discard(update_id)
 
     async def _mark(self, update_id: int) -> None:
         """Record the update handled, together with those that finish while a mark is being

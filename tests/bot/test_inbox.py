@@ -360,8 +360,7 @@ async def test_the_delivery_worker_wakes_when_queued_messages_are_committed(
 
         fake.register_chat(MEMBERS[2].id, first_name="会员")
         await asyncio.to_thread(queue_one)
-        took = await until(lambda: fake.bot_messages(MEMBERS[2].id), timeout=2)
-        assert took < 1.0
+        await until(lambda: fake.bot_messages(MEMBERS[2].id))  # an hour before its poll
         assert fake.bot_messages(MEMBERS[2].id)[0]["text"] == "您的申请已受理。"
 
 

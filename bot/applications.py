@@ -37,7 +37,7 @@ from knowledge.forms import (
     validate,
     validate_upload,
 )
-from storage.cases import case_number, enqueue, record_event
+from storage.cases import active_draft, case_number, enqueue, record_event
 from storage.models import (
     ACTIVE_DRAFT_STAGES,
     Actor,
@@ -156,12 +156,7 @@ class Applications:
 
     @staticmethod
     def active_draft(session: Session, member: Member) -> Draft | None:
-        return session.exec(
-            select(Draft)
-            .where(Draft.member_id == member.id)
-            .where(col(Draft.stage).in_(ACTIVE_DRAFT_STAGES))
-            .order_by(col(Draft.id).desc())
-        ).first()
+        return active_draft(session=session, member=member)
 
     @staticmethod
     def draft_of(session: Session, member: Member, draft_id: int) -> Draft | None:

@@ -8,7 +8,7 @@ from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import delete, or_, update
+from sqlalchemy import delete, func, or_, update
 from sqlalchemy import event as orm_events
 from sqlmodel import Session, col, select
 
@@ -50,8 +50,27 @@ def case_number(case_id: int, created_at: datetime) -> str:
 SEEN_EVERY = timedelta(minutes=1)
 
 
+ACTIVE_DRAFTS = "active_drafts"  # session.info: member id → their unfinished draft, or None
+# The member's latest unfinished draft, read with the member (one statement, not two: every
+# message a member sends asks who they are and what form they are filling in).
+_LATEST_ACTIVE_DRAFT = (
+    select(func.max(Draft.id))
+    .where(col(Draft.member_id) == col(Member.id))
+    .where(col(Draft.stage).in_(ACTIVE_DRAFT_STAGES))
+    .correlate(Member)
+    .scalar_subquery()
+)
+
+
 def touch_member(*, session: Session, telegram_id: int, chat_id: int) -> Member:
-    member = session.exec(select(Member).where(Member.telegram_id == telegram_id)).first()
+    found = session.exec(
+        select(Member, Draft)
+        .outerjoin(Draft, col(Draft.id) == _LATEST_ACTIVE_DRAFT)
+        .where(Member.telegram_id == telegram_id)
+    ).first()
+    member = found[0] if found is not None else None
+    if member is not None:
+        session.info.setdefault(ACTIVE_DRAFTS, {})[member.id] = found[1] if found else None
     now = utcnow()
     if member is None:
         member = Member(telegram_id=telegram_id, chat_id=chat_id)
@@ -215,6 +234,30 @@ def open_cases(*, session: Session, member: Member) -> list[Case]:
             ).all()
         )
     return [case for case in memo[member.id] if not case.status.is_final]
+
+
+def active_draft(*, session: Session, member: Member) -> Draft | None:
+    """The member's latest unfinished draft: as read with the member in this unit of work, if
+    no draft was written since; else read now."""
+    memo = session.info.get(ACTIVE_DRAFTS)
+    if memo is not None and member.id in memo:
+        draft: Draft | None = memo[member.id]
+        if draft is None or draft.stage in ACTIVE_DRAFT_STAGES:
+            return draft
+    return session.exec(
+        select(Draft)
+        .where(Draft.member_id == member.id)
+        .where(col(Draft.stage).in_(ACTIVE_DRAFT_STAGES))
+        .order_by(col(Draft.id).desc())
+    ).first()
+
+
+@orm_events.listens_for(Session, "after_flush")
+def _drafts_written(session: Session, _context: Any) -> None:
+    if ACTIVE_DRAFTS in session.info and any(
+        isinstance(o, Draft) for o in (*session.new, *session.dirty, *session.deleted)
+    ):
+        session.info.pop(ACTIVE_DRAFTS, None)
 
 
 @orm_events.listens_for(Session, "after_flush")

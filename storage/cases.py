@@ -68,9 +68,10 @@ def touch_member(*, session: Session, telegram_id: int, chat_id: int) -> Member:
         .outerjoin(Draft, col(Draft.id) == _LATEST_ACTIVE_DRAFT)
         .where(Member.telegram_id == telegram_id)
     ).first()
-    member = found[0] if found is not None else None
-    if member is not None:
-        session.info.setdefault(ACTIVE_DRAFTS, {})[member.id] = found[1] if found else None
+    member = None
+    if found is not None:
+        member, draft = found
+        session.info.setdefault(ACTIVE_DRAFTS, {})[member.id] = draft
     now = utcnow()
     if member is None:
         member = Member(telegram_id=telegram_id, chat_id=chat_id)
@@ -252,20 +253,19 @@ def active_draft(*, session: Session, member: Member) -> Draft | None:
     ).first()
 
 
-@orm_events.listens_for(Session, "after_flush")
-def _drafts_written(session: Session, _context: Any) -> None:
-    if ACTIVE_DRAFTS in session.info and any(
-        isinstance(o, Draft) for o in (*session.new, *session.dirty, *session.deleted)
-    ):
-        session.info.pop(ACTIVE_DRAFTS, None)
+# What each read memo holds: dropped when a flush writes one of these.
+_MEMO_OF = {ACTIVE_DRAFTS: Draft, OPEN_CASES: Case}
 
 
 @orm_events.listens_for(Session, "after_flush")
-def _cases_written(session: Session, _context: Any) -> None:
-    if OPEN_CASES in session.info and any(
-        isinstance(o, Case) for o in (*session.new, *session.dirty, *session.deleted)
-    ):
-        session.info.pop(OPEN_CASES, None)
+def _memos_written(session: Session, _context: Any) -> None:
+    kept = [key for key in _MEMO_OF if key in session.info]
+    if not kept:
+        return
+    written = {type(o) for o in (*session.new, *session.dirty, *session.deleted)}
+    for key in kept:
+        if _MEMO_OF[key] in written:
+            session.info.pop(key, None)
 
 
 def open_consultation(*, session: Session, member: Member) -> Case | None:

@@ -82,6 +82,25 @@ _DONE = (
 )
 
 
+def _row(
+    update_id: int,
+    payload: dict[str, Any],
+    chat_key: int | None,
+    instance: str | None,
+    now: datetime | None,
+) -> dict[str, Any]:
+    """The inbox row of an arriving update, held for `instance` if one is named."""
+    now = now or utcnow()
+    return {
+        "update_id": update_id,
+        "payload": payload,
+        "chat_key": chat_key,
+        "received_at": now,
+        "claimed_by": instance,
+        "claimed_until": now + CLAIM if instance is not None else None,
+    }
+
+
 def store(
     engine: Engine,
     update_id: int,
@@ -93,21 +112,9 @@ def store(
 ) -> bool:
     """Keep the update, held for `instance` (the one that will queue it); False if it was
     stored already (a redelivery, or another instance)."""
-    now = now or utcnow()
-    held = instance is not None
     try:
         with engine.begin() as connection:
-            connection.execute(
-                _STORE,
-                {
-                    "update_id": update_id,
-                    "payload": payload,
-                    "chat_key": chat_key,
-                    "received_at": now,
-                    "claimed_by": instance,
-                    "claimed_until": now + CLAIM if held else None,
-                },
-            )
+            connection.execute(_STORE, _row(update_id, payload, chat_key, instance, now))
     except IntegrityError:
         return False
     return True
@@ -130,26 +137,15 @@ def store_in_turn(
     the next (polling: Telegram answers one getUpdates at a time for a bot). Updates stored
     concurrently or out of order (webhooks, several instances) must be claimed at their turn:
     one instance's store cannot see another's uncommitted one."""
-    now = now or utcnow()
-    held = instance is not None
+    row = _row(update_id, payload, chat_key, instance, now)
     try:
         with engine.begin() as connection:
-            stored = connection.execute(
-                _STORE_IN_TURN,
-                {
-                    "update_id": update_id,
-                    "payload": payload,
-                    "chat_key": chat_key,
-                    "received_at": now,
-                    "claimed_by": instance,
-                    "claimed_until": now + CLAIM if held else None,
-                    "earlier_chat": chat_key,
-                    "earlier_than": update_id,
-                },
-            )
-            return not stored.scalar_one()
+            waits = connection.execute(
+                _STORE_IN_TURN, {**row, "earlier_chat": chat_key, "earlier_than": update_id}
+            ).scalar_one()
     except IntegrityError:
         return None
+    return not waits
 
 
 def state(engine: Engine, update_id: int) -> InboxUpdate | None:

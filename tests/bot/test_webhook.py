@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import socket
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -48,6 +49,16 @@ def _target(bot: BotProcess) -> str:
     return f"http://127.0.0.1:{bot.settings['webhook_port']}/telegram-hook"
 
 
+def _listening(bot: BotProcess) -> bool:
+    """PTB sets the webhook before its server listens, so a test posting by hand waits for
+    the port too (the pusher retries on its own)."""
+    try:
+        socket.create_connection(("127.0.0.1", bot.settings["webhook_port"]), timeout=0.2).close()
+    except OSError:
+        return False
+    return True
+
+
 async def _until(condition: object, timeout: float = 60.0) -> None:
     deadline = time.monotonic() + timeout
     while not condition():  # type: ignore[operator]
@@ -62,7 +73,8 @@ async def test_the_webhook_asks_for_what_it_uses_and_refuses_requests_without_th
     fake, base_url = fake_server
     bot = _webhook(tmp_path, base_url, f"sqlite:///{tmp_path / 'bot.db'}", "webhook").start()
     try:
-        await _until(lambda: fake.webhook_secret)  # set once the server listens
+        await _until(lambda: fake.webhook_secret)
+        await _until(lambda: _listening(bot))
         assert fake.webhook_secret == SECRET
         assert fake.webhook_allowed_updates == ["message", "callback_query"]
         member = {"id": 770001, "first_name": "会员"}

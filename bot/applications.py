@@ -23,7 +23,7 @@ from sqlmodel import Session, col, select
 from bot import texts
 from bot.casework import Casework
 from bot.pacing import BACKGROUND
-from bot.replies import Button, Reply, contact_lines, escape
+from bot.replies import SHORT_QUESTION, Button, Reply, asks_something, contact_lines, escape
 from bot.retention import Periods
 from knowledge.catalogue import Catalogue, Duty
 from knowledge.forms import (
@@ -66,13 +66,6 @@ RETRY_ECHO_LIMIT = 300  # a retry message never grows with what the member typed
 BACK_WORDS = set(texts.BUTTON_WORDS[texts.BUTTON_PREVIOUS])
 CANCEL_WORDS = {"取消", "取消申请", "不填了", "放弃", "放弃申请"}
 DONE_WORDS = set(texts.BUTTON_WORDS[texts.BUTTON_DONE_UPLOADING])  # typed at an upload field
-# What shows a typed text is a question, not an answer (a long description may say 怎么 …).
-QUESTION_END = re.compile(r"[?？]+$|[吗呢么嘛][?？!！。.]*$")
-QUESTION_WORDS = re.compile(
-    r"怎么|怎样|如何|咋|多久|多长时间|多少钱|什么时候|啥时候|为什么|为啥|能不能|可不可以|"
-    r"可以吗|是不是|要不要|在哪|哪里|哪儿|想问|请问|问一下"
-)
-SHORT_QUESTION = 24  # characters: a longer text with 怎么 in it is a description, not a question
 _PUNCTUATION = re.compile(r"[\s，,。.！!？?~～、…]+")
 
 
@@ -87,9 +80,7 @@ def looks_like_question(text: str, field: FormField | None) -> bool:
     stripped = text.strip()
     if field is not None and field.type is FieldType.LONG_TEXT and len(stripped) > SHORT_QUESTION:
         return False
-    if QUESTION_END.search(stripped):
-        return True
-    return len(stripped) <= SHORT_QUESTION and bool(QUESTION_WORDS.search(stripped))
+    return asks_something(stripped)
 
 
 def is_human_request(text: str) -> bool:

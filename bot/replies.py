@@ -50,6 +50,26 @@ def inline_keyboard(buttons: Sequence[Sequence[Button]]) -> dict[str, Any]:
     }
 
 
+# What shows a typed text is a question, not an answer (a long description may say 怎么 …).
+QUESTION_END = re.compile(r"[?？]+$|[吗呢么嘛][?？!！。.]*$")
+QUESTION_WORDS = re.compile(
+    r"怎么|怎样|如何|咋|多久|多长时间|多少钱|什么时候|啥时候|为什么|为啥|能不能|可不可以|"
+    r"可以吗|是不是|要不要|在哪|哪里|哪儿|想问|请问|问一下"
+)
+SHORT_QUESTION = 24  # characters: a longer text with 怎么 in it is a description, not a question
+# A message this short that names nothing and asks nothing (a name, 是的 with no form open) is
+# not a question outside the union's business: the member is asked what they need.
+BARE_WORDS = 8
+
+
+def asks_something(text: str) -> bool:
+    """The text ends like a question, or it is short and asks how, when, where …"""
+    stripped = text.strip()
+    if QUESTION_END.search(stripped):
+        return True
+    return len(stripped) <= SHORT_QUESTION and bool(QUESTION_WORDS.search(stripped))
+
+
 class MissKind(StrEnum):
     UNSURE = "unsure"
     OUT_OF_SCOPE = "out_of_scope"
@@ -446,9 +466,13 @@ def answer(
     if faq is not None and (entry := curated(faq, route, confident_score)) is not None:
         return Answer(faq_reply(entry, catalogue, forms, related=route.related))
     if route.kind is RouteKind.SMALLTALK:
+        if route.topic == "ack" and asks_something(route.question):
+            # 可以吗 with nothing before it asks about something the bot cannot see.
+            return Answer(Reply(texts.CLARIFY_VAGUE, menu_root(catalogue).buttons))
         return Answer(smalltalk_reply(route.topic, union))
     if route.kind is RouteKind.OUT_OF_SCOPE:
-        if not route.question.strip():
+        bare = route.topic is None and len(route.question.strip()) <= BARE_WORDS
+        if bare and not asks_something(route.question):
             return Answer(Reply(texts.CLARIFY_VAGUE, menu_root(catalogue).buttons))
         return Answer(
             out_of_scope_reply(catalogue, route, union),

@@ -15,13 +15,8 @@ from telegram.error import BadRequest, TelegramError
 from telegram.ext import Application, CommandHandler, filters
 
 from bot import texts
-from bot.applications import (
-    SHORT_QUESTION,
-    is_human_request,
-    local_time,
-    looks_like_question,
-)
-from bot.replies import Button, Reply, brief_answer, callback_number
+from bot.applications import is_human_request, local_time, looks_like_question
+from bot.replies import SHORT_QUESTION, Button, Reply, brief_answer, callback_number
 from bot.services import Context, Services, services
 from handlers.common import member_label, send
 from knowledge.forms import (

@@ -544,9 +544,11 @@ async def button(update: Update, context: Context) -> None:
     if drop_old_buttons and isinstance(query.message, Message):
         # After the answer, and behind every member's answer: taking the buttons off the
         # question just answered is tidiness, not worth a member's wait when Telegram is busy.
-        context.application.create_task(
-            _drop_buttons(context.bot, query.message.chat.id, query.message.message_id)
-        )
+        drop = _drop_buttons(context.bot, query.message.chat.id, query.message.message_id)
+        if context.application.running:
+            context.application.create_task(drop)
+        else:  # the terminal chat handles one update at a time, with nobody else waiting
+            await drop
 
 
 def _case_button(

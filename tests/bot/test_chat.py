@@ -35,6 +35,7 @@ def _cli(args: list[str], cwd: Path, cache_dir: Path, stdin: str = "", **setting
     )
     assert result.returncode == 0, result.stderr
     assert "Traceback" not in result.stderr, result.stderr
+    assert "Warning" not in result.stderr, result.stderr
     return result.stdout
 
 
@@ -65,6 +66,20 @@ def test_chat_is_scriptable_and_shows_member_and_staff_sides(
     assert "会员追加消息：\n还要带户口本吗" in out
     assert "工作人员已结束人工咨询" in out
     assert "12333" in out
+
+
+def test_a_form_paused_for_a_person_and_resumed_warns_of_nothing(
+    tmp_path: Path, cache_dir: Path
+) -> None:
+    """继续填写 is a form button whose old buttons are taken off after the answer: the terminal
+    chat does that at once, not as a task nobody awaits (PTB warns of those)."""
+    script = "\n".join(
+        ["我要申请会员服务卡", "在线申请：办理会员服务卡", "同意并开始填写", "转人工", "继续填写"]
+    )
+    out = _cli(["chat"], tmp_path, cache_dir, script + "\n")
+    turns = _turns(out)
+    assert turns[-1][0] == "继续填写"
+    assert "请问您目前是在职的工会会员吗" in turns[-1][1]
 
 
 def _turns(out: str) -> list[tuple[str, str]]:

@@ -160,6 +160,14 @@ async def test_profile_remembers_only_the_applicants_own(harness: Harness) -> No
         ("哈哈", "还有什么可以帮您"),
         ("？？？", "请问您想了解哪方面"),
         ("I need a membership card", "It answers in Chinese"),
+        # A form's words typed with no form open: acknowledged, not called out of scope.
+        ("同意", "好的。还有其他问题"),
+        ("是的", "好的。还有其他问题"),
+        ("不用了", "好的。还有其他问题"),
+        # A bare name, or a question about nothing the bot can see: what do you need?
+        ("张三", "请问您想了解哪方面"),
+        ("可以吗", "请问您想了解哪方面"),
+        ("行业", "请问您想了解哪方面"),
     ],
 )
 async def test_everyday_messages_get_a_friendly_reply(

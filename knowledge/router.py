@@ -151,6 +151,7 @@ class Tally:
     departments: set[str] = field(default_factory=set)
     out_of_scope: dict[str, float] = field(default_factory=lambda: defaultdict(float))
     union: bool = False
+    union_named: bool = False
     # Where the last duty and out-of-scope terms end, to settle a tie between them.
     last_duty: int = -1
     last_out: int = -1
@@ -182,6 +183,8 @@ class Tally:
                     self.last_out = max(self.last_out, match.end)
                 else:
                     self.union = True
+                    # 工会 or 区总 said outright, not just 职工 or 会员.
+                    self.union_named |= "工会" in match.term or "区总" in match.term
             for duty_id, weight in duty_weights.items():
                 self.duties[duty_id] += weight * factor
             if any(weight > 0 for weight in duty_weights.values()):
@@ -197,6 +200,7 @@ class Tally:
             self.out_of_scope[key] = max(self.out_of_scope[key], value)
         self.departments |= other.departments
         self.union |= other.union
+        self.union_named |= other.union_named
 
 
 def _without(text: str, words: Sequence[str]) -> str:
@@ -632,7 +636,9 @@ class Router:
             )
         # On a tie, a duty named outright wins if it is what the member asks about last:
         # 我是送外卖的，能加入工会吗 is about joining; 我辞职了，社保咋交 is not the union's.
-        tie_to_duty = best >= self.lexicon.weights.strong and tally.last_duty > tally.last_out
+        tie_to_duty = best >= self.lexicon.weights.strong and (
+            tally.last_duty > tally.last_out or tally.union_named
+        )
         if out_weight > 0 and (out_weight > best or (out_weight == best and not tie_to_duty)):
             return Route(
                 question,

@@ -223,6 +223,26 @@ def test_labour_disputes_and_shared_words_are_referred(
 
 
 @pytest.mark.parametrize(
+    ("question", "duty"),
+    [
+        ("工会的女职工委员会是干啥的，跟妇联是一回事吗", "2.4"),
+        ("工会普法都讲些啥，有没有讲工伤和社保的", "3.4"),
+        ("工会法人资格登记为啥要在区总工会办 不是在民政或者市场监管那边吗 依据是啥", "3.3"),
+    ],
+)
+def test_a_duty_asked_of_the_union_outright_wins_a_tie(
+    router: Router, question: str, duty: str
+) -> None:
+    """A duty named outright ties with another body's word said after it: the member who
+    addresses 工会 or 区总 asks about the union's service (the other body is a comparison or
+    a topic of it). Without 工会 the word said last still settles the tie."""
+    assert (router.route(question).kind, router.route(question).duty) == (RouteKind.DUTY, duty)
+    # 家里困难 (3.1) ties with 低保 said after it, and nobody asks the union: referred.
+    route = router.route("职工家里困难想申请低保，去哪办？")
+    assert (route.kind, route.topic) == (RouteKind.OUT_OF_SCOPE, "低保救助")
+
+
+@pytest.mark.parametrize(
     ("question", "aspect"),
     [
         ("职代会怎么开", Aspect.PROCESS),

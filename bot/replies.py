@@ -236,7 +236,18 @@ def _section(duty: Duty, aspect: Aspect, forms: Forms = ()) -> list[str]:
         listed = _bullets(duty.materials)
         return [texts.MATERIALS_HEADING, *(listed + online or [_missing("所需材料")])]
     if aspect is Aspect.BASIS:
-        return [texts.BASIS_HEADING, *(_bullets(duty.basis) or [_missing("法定依据")])]
+        # 退休了按规定还能办卡吗 asks the rule a member meets: the online forms' conditions.
+        rules = [
+            texts.ELIGIBILITY_LINE.format(rule=rule)
+            for form in _forms_of(forms, duty)
+            for rule in form_eligibility(form)
+        ]
+        return [
+            texts.BASIS_HEADING,
+            *(_bullets(duty.basis) or [_missing("法定依据")]),
+            *([""] if rules else []),
+            *rules,
+        ]
     if aspect is Aspect.DEPARTMENT:
         lines = [texts.DEPARTMENT_LINE.format(department=_e(duty.department or "—"))]
         if duty.boundary:

@@ -90,6 +90,11 @@ async def test_materials_and_eligibility_come_from_the_form(harness: Harness) ->
     # The duty's own card says the same: its materials are the form's.
     card = await harness.say("会员服务卡需要哪些材料")
     assert any(line in card["text"] for line in form_materials(form))
+    # Asking for the rule: the documents, and the conditions the member will meet online.
+    rule = await harness.say("会员服务卡的法律依据是什么")
+    assert "津工通〔2015〕54号" in rule["text"]
+    for condition in form_eligibility(form):
+        assert condition in rule["text"]
 
 
 async def test_words_shared_with_other_bodies_are_referred(harness: Harness) -> None:

@@ -19,14 +19,14 @@ REPO = Path(__file__).resolve().parent.parent
 # Floors for the held-out sets (never tuned against): a regression below them fails the build.
 # They sit just below what the router reaches. The first set (five labour disputes relabelled
 # as none by issue 10's policy) reaches 99.4, 100, 100, 93.3; the second, written for issue 10
-# with labour disputes and words shared with other bodies, reaches 97.6, 98.2, 98.1, 90.9,
+# with labour disputes and words shared with other bodies, reaches 98.2, 98.8, 98.1, 91.5,
 # still short of issue 10's targets in top-3 (99) and aspect (92). The first set's aspect
 # floor went from 93 to 92.5 when tuning sets 10–12 (written fresh, by other hands) were taken
 # in: one of its questions changed aspect while the fresh sets' aspect accuracy rose (set 12,
-# untouched by the edits, from 86.7 to 88.0).
+# untouched by the edits, from 86.7 to 88.0), and back to 93 with sets 32-35.
 HELD_OUT_FLOORS = {
     "questions_heldout.tsv": {"top1": 99.0, "top3": 99.5, "rejection": 99, "aspect": 93.0},
-    "questions_heldout_2.tsv": {"top1": 97.5, "top3": 98, "rejection": 98, "aspect": 90.5},
+    "questions_heldout_2.tsv": {"top1": 98.0, "top3": 98.5, "rejection": 98, "aspect": 91.5},
 }
 
 
@@ -94,7 +94,7 @@ TUNING_FLOORS = {
     "questions_tune_25.tsv": (0.96, 0.98, 0.90),
     "questions_tune_26.tsv": (0.99, 0.97, 0.99),
     "questions_tune_27.tsv": (0.98, 0.99, 0.92),
-    # Written as held-out set 2 was, with no general (overview) label to choose.
+    # Writers had no general (overview) label to choose: every in-scope row names an aspect.
     "questions_tune_28.tsv": (0.99, 0.95, 0.87),
     "questions_tune_29.tsv": (0.99, 0.97, 0.89),
     "questions_tune_30.tsv": (0.98, 0.91, 0.79),
@@ -107,6 +107,9 @@ TUNING_FLOORS = {
     "questions_tune_36.tsv": (0.97, 0.92, 0.83),
     "questions_tune_37.tsv": (0.97, 0.96, 0.96),
     "questions_tune_38.tsv": (0.99, 0.99, 0.88),
+    # The contents held-out set 2 was asked for (disputes, other bodies' words, indirect names).
+    "questions_tune_39.tsv": (0.98, 0.96, 0.83),
+    "questions_tune_40.tsv": (0.97, 0.97, 0.80),
 }
 
 

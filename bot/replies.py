@@ -58,8 +58,10 @@ QUESTION_WORDS = re.compile(
 )
 SHORT_QUESTION = 24  # characters: a longer text with 怎么 in it is a description, not a question
 # A message this short that names nothing and asks nothing (a name, 是的 with no form open) is
-# not a question outside the union's business: the member is asked what they need.
+# not a question outside the union's business: the member is asked what they need. Any
+# question word makes it a question (食堂几点开 is the canteen's business).
 BARE_WORDS = 8
+QUESTION_MARKS = re.compile(r"[?？吗呢么嘛几谁啥哪咋怎]|什么|多少")
 
 
 def asks_something(text: str) -> bool:
@@ -483,8 +485,11 @@ def answer(
         return Answer(smalltalk_reply(route.topic, union))
     if route.kind is RouteKind.OUT_OF_SCOPE:
         bare = route.topic is None and len(route.question.strip()) <= BARE_WORDS
-        if bare and not asks_something(route.question):
-            return Answer(Reply(texts.CLARIFY_VAGUE, menu_root(catalogue).buttons))
+        if bare and not QUESTION_MARKS.search(route.question):
+            # Still a miss: staff see what members type that the bot could not place.
+            return Answer(
+                Reply(texts.CLARIFY_VAGUE, menu_root(catalogue).buttons), MissKind.UNSURE
+            )
         return Answer(
             out_of_scope_reply(catalogue, route, union),
             MissKind.OUT_OF_SCOPE,
@@ -598,6 +603,8 @@ def brief_answer(
     if faq is not None and (entry := curated(faq, route, confident_score)) is not None:
         return faq_text(entry, catalogue, forms)
     if route.kind is RouteKind.SMALLTALK:
+        if route.topic == "ack" and asks_something(route.question):
+            return texts.FORM_QUESTION_UNSURE  # 可以吗 asks about something not said
         return smalltalk_reply(route.topic, union).text
     if route.kind is RouteKind.OUT_OF_SCOPE:
         if route.topic and route.refer_to:

@@ -151,7 +151,6 @@ class Tally:
     departments: set[str] = field(default_factory=set)
     out_of_scope: dict[str, float] = field(default_factory=lambda: defaultdict(float))
     union: bool = False
-    union_named: bool = False
     # Where the last duty and out-of-scope terms end, to settle a tie between them.
     last_duty: int = -1
     last_out: int = -1
@@ -183,8 +182,6 @@ class Tally:
                     self.last_out = max(self.last_out, match.end)
                 else:
                     self.union = True
-                    # 工会 or 区总 said outright, not just 职工 or 会员.
-                    self.union_named |= "工会" in match.term or "区总" in match.term
             for duty_id, weight in duty_weights.items():
                 self.duties[duty_id] += weight * factor
             if any(weight > 0 for weight in duty_weights.values()):
@@ -200,13 +197,18 @@ class Tally:
             self.out_of_scope[key] = max(self.out_of_scope[key], value)
         self.departments |= other.departments
         self.union |= other.union
-        self.union_named |= other.union_named
 
 
 def _without(text: str, words: Sequence[str]) -> str:
     for word in words:
         text = text.replace(word, "")
     return text
+
+
+DENIAL_REACH = 8  # characters: 不是 this close before another body's word sets it aside
+DENIAL = re.compile(r"(?<!是)不是")  # 是不是 asks, 不是 sets aside
+CLAUSE_BREAK = re.compile(r"[，,。；;！!？?\s]")  # 不是 sets aside words of its own clause
+NEGATIONS = "不没别"  # before an acknowledgement word, they turn it into something else
 
 
 def confidence(evidence: float) -> float:
@@ -408,7 +410,7 @@ class Router:
                 if match.end - match.start > 2 or self._on_boundaries(match, boundaries)
             ]
         tally = Tally()
-        tally.add(matches)
+        tally.add(self._not_denied(text, matches))
         # A second look only where the duty evidence is weak and nothing else explains the
         # question (社保, 快递 … say it is not the union's).
         if tally.best() < SETTLED_EVIDENCE and not (tally.out_of_scope and not tally.duties):
@@ -446,6 +448,21 @@ class Router:
         tally.cites_document = self._add_documents(tally, text)
         smalltalk = self._smalltalk(self.smalltalk.find(text), normalized)
         return tally, smalltalk
+
+    @staticmethod
+    def _not_denied(text: str, matches: list[Match[Evidence]]) -> list[Match[Evidence]]:
+        """Another body's word the member sets aside is not what they ask about: 不是妇联的,
+        不是人社局那种技能鉴定, 我不是要打官司."""
+        kept = []
+        for match in matches:
+            clause = CLAUSE_BREAK.split(text[max(0, match.start - DENIAL_REACH) : match.start])
+            if DENIAL.search(clause[-1]):
+                payloads = tuple(e for e in match.payloads if e.kind != "out_of_scope")
+                if not payloads:
+                    continue
+                match = Match(match.start, match.end, match.term, payloads)
+            kept.append(match)
+        return kept
 
     def _add_documents(self, tally: Tally, text: str) -> bool:
         """A document number the duty list cites names its duty outright."""
@@ -588,7 +605,15 @@ class Router:
         leftover = max(length - covered, 0)
         if leftover > 4 and share < 0.5:
             return None
-        return kept[0].payloads[0], share
+        intent = kept[0].payloads[0]
+        if intent == "ack":
+            # 同意, 是的, 不用了 are an acknowledgement only said on their own: 不同意, 工资没了
+            # and 是的我是会员 say something else.
+            first = min(match.start for match in kept)
+            negated = first > 0 and normalized.text[first - 1] in NEGATIONS
+            if leftover > 1 or negated:
+                return None
+        return intent, share
 
     def _decide(
         self,
@@ -636,9 +661,7 @@ class Router:
             )
         # On a tie, a duty named outright wins if it is what the member asks about last:
         # 我是送外卖的，能加入工会吗 is about joining; 我辞职了，社保咋交 is not the union's.
-        tie_to_duty = best >= self.lexicon.weights.strong and (
-            tally.last_duty > tally.last_out or tally.union_named
-        )
+        tie_to_duty = best >= self.lexicon.weights.strong and tally.last_duty > tally.last_out
         if out_weight > 0 and (out_weight > best or (out_weight == best and not tie_to_duty)):
             return Route(
                 question,

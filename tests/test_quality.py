@@ -105,11 +105,15 @@ TUNING_FLOORS = {
     "questions_tune_35.tsv": (0.96, 0.98, 0.84),
     # Every subject named indirectly (那张带保险的卡, 会里那个证, 老劳动英雄).
     "questions_tune_36.tsv": (0.97, 0.92, 0.83),
-    "questions_tune_37.tsv": (0.97, 0.96, 0.96),
+    "questions_tune_37.tsv": (0.96, 0.96, 0.94),
     "questions_tune_38.tsv": (0.99, 0.99, 0.88),
     # The contents held-out set 2 was asked for (disputes, other bodies' words, indirect names).
     "questions_tune_39.tsv": (0.98, 0.96, 0.83),
-    "questions_tune_40.tsv": (0.97, 0.97, 0.80),
+    "questions_tune_40.tsv": (0.97, 0.97, 0.81),
+    # The same contents, a general label allowed: as held-out set 2 was written.
+    "questions_tune_41.tsv": (0.98, 0.95, 0.90),
+    "questions_tune_42.tsv": (0.99, 0.93, 0.91),
+    "questions_tune_43.tsv": (0.95, 0.97, 0.87),
 }
 
 

@@ -78,6 +78,11 @@ async def test_a_question_mid_form_is_answered_never_stored(harness: Harness) ->
     assert "unit" not in _draft(harness).answers  # type: ignore[union-attr]
     await harness.say("转人工")
     assert "unit" not in _draft(harness).answers, "转人工 is no 工作单位"  # type: ignore[union-attr]
+    await harness.press("继续填写")
+    # 不需要盖章吗 asks about something the bot cannot see: it says so, never 好的.
+    unsure = await harness.say("不需要盖章吗")
+    assert "一时答不准" in unsure["text"] and "好的" not in unsure["text"]
+    assert "unit" not in _draft(harness).answers  # type: ignore[union-attr]
 
 
 async def test_words_that_may_be_either_are_asked_about(harness: Harness) -> None:
@@ -168,6 +173,9 @@ async def test_profile_remembers_only_the_applicants_own(harness: Harness) -> No
         ("张三", "请问您想了解哪方面"),
         ("可以吗", "请问您想了解哪方面"),
         ("行业", "请问您想了解哪方面"),
+        ("不同意", "请问您想了解哪方面"),
+        # A short question is still a question: 食堂几点开 is not the union's business.
+        ("食堂几点开", "不属于工会的职责范围"),
     ],
 )
 async def test_everyday_messages_get_a_friendly_reply(
@@ -175,7 +183,7 @@ async def test_everyday_messages_get_a_friendly_reply(
 ) -> None:
     reply = await harness.say(said)
     assert expected in reply["text"]
-    assert "不属于工会的职责范围" not in reply["text"]
+    assert ("不属于工会的职责范围" in reply["text"]) == ("不属于" in expected)
 
 
 async def test_english_requests_get_their_button_first(harness: Harness) -> None:

@@ -225,21 +225,30 @@ def test_labour_disputes_and_shared_words_are_referred(
 @pytest.mark.parametrize(
     ("question", "duty"),
     [
-        ("工会的女职工委员会是干啥的，跟妇联是一回事吗", "2.4"),
-        ("工会普法都讲些啥，有没有讲工伤和社保的", "3.4"),
-        ("工会法人资格登记为啥要在区总工会办 不是在民政或者市场监管那边吗 依据是啥", "3.3"),
+        ("想找区总工会负责女职工工作的同志，不是妇联的，电话多少", "2.4"),
+        ("我们车间想搞技能比武，不是人社局那种技能鉴定，区总工会能指导吗？", "2.2"),
+        ("我不是要打官司，就是想懂点劳动合同方面的法律知识，工会有没有能学的地方？", "3.4"),
     ],
 )
-def test_a_duty_asked_of_the_union_outright_wins_a_tie(
+def test_another_bodys_word_set_aside_is_not_the_question(
     router: Router, question: str, duty: str
 ) -> None:
-    """A duty named outright ties with another body's word said after it: the member who
-    addresses 工会 or 区总 asks about the union's service (the other body is a comparison or
-    a topic of it). Without 工会 the word said last still settles the tie."""
-    assert (router.route(question).kind, router.route(question).duty) == (RouteKind.DUTY, duty)
-    # 家里困难 (3.1) ties with 低保 said after it, and nobody asks the union: referred.
-    route = router.route("职工家里困难想申请低保，去哪办？")
-    assert (route.kind, route.topic) == (RouteKind.OUT_OF_SCOPE, "低保救助")
+    """不是 before another body's word in the same clause sets it aside; 是不是 asks, and a
+    question about the other body's business stays theirs though 工会 is said in it."""
+    assert router.route(question).duty == duty
+    for referred in (
+        "这是不是工伤",
+        "区总工会说困难职工可以申请低保，在哪申请",
+        "工会的劳模能办退休吗",
+    ):
+        assert router.route(referred).kind is RouteKind.OUT_OF_SCOPE, referred
+
+
+def test_an_acknowledgement_is_only_one_said_on_its_own(router: Router) -> None:
+    for said in ("同意", "是的", "不用了", "好的"):
+        assert (router.route(said).kind, router.route(said).topic) == (RouteKind.SMALLTALK, "ack")
+    for said in ("不同意", "我不同意", "工资没了", "是的我是会员", "老板不同意"):
+        assert router.route(said).kind is not RouteKind.SMALLTALK, said
 
 
 @pytest.mark.parametrize(

@@ -19,14 +19,14 @@ REPO = Path(__file__).resolve().parent.parent
 # Floors for the held-out sets (never tuned against): a regression below them fails the build.
 # They sit just below what the router reaches. The first set (five labour disputes relabelled
 # as none by issue 10's policy) reaches 99.4, 100, 100, 93.3; the second, written for issue 10
-# with labour disputes and words shared with other bodies, reaches 98.2, 98.8, 98.1, 91.5,
+# with labour disputes and words shared with other bodies, reaches 98.2, 98.8, 99.0, 91.5,
 # still short of issue 10's targets in top-3 (99) and aspect (92). The first set's aspect
 # floor went from 93 to 92.5 when tuning sets 10–12 (written fresh, by other hands) were taken
 # in: one of its questions changed aspect while the fresh sets' aspect accuracy rose (set 12,
 # untouched by the edits, from 86.7 to 88.0), and back to 93 with sets 32-35.
 HELD_OUT_FLOORS = {
     "questions_heldout.tsv": {"top1": 99.0, "top3": 99.5, "rejection": 99, "aspect": 93.0},
-    "questions_heldout_2.tsv": {"top1": 98.0, "top3": 98.5, "rejection": 98, "aspect": 91.5},
+    "questions_heldout_2.tsv": {"top1": 98.0, "top3": 98.5, "rejection": 99, "aspect": 91.5},
 }
 
 
@@ -114,6 +114,9 @@ TUNING_FLOORS = {
     "questions_tune_41.tsv": (0.98, 0.95, 0.90),
     "questions_tune_42.tsv": (0.99, 0.93, 0.91),
     "questions_tune_43.tsv": (0.95, 0.97, 0.87),
+    "questions_tune_44.tsv": (0.98, 0.97, 0.90),
+    "questions_tune_45.tsv": (0.98, 0.93, 0.92),
+    "questions_tune_46.tsv": (0.98, 0.99, 0.88),
 }
 
 

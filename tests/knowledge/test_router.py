@@ -257,6 +257,7 @@ def test_an_acknowledgement_is_only_one_said_on_its_own(router: Router) -> None:
         ("职代会怎么开", Aspect.PROCESS),
         ("集体合同怎么签", Aspect.PROCESS),
         ("工会会员服务卡怎么年审", Aspect.PROCESS),
+        ("会员服务卡咋挂失", Aspect.PROCESS),
         ("工会委员怎么产生", Aspect.PROCESS),
     ],
 )

@@ -117,6 +117,9 @@ TUNING_FLOORS = {
     "questions_tune_44.tsv": (0.98, 0.97, 0.90),
     "questions_tune_45.tsv": (0.98, 0.93, 0.92),
     "questions_tune_46.tsv": (0.98, 0.99, 0.88),
+    "questions_tune_47.tsv": (0.98, 0.98, 0.90),
+    "questions_tune_48.tsv": (0.99, 0.95, 0.81),
+    "questions_tune_49.tsv": (0.98, 0.94, 0.85),
 }
 
 

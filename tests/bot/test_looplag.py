@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import re
 import time
 
 import pytest
@@ -20,7 +21,9 @@ async def test_a_blocking_call_on_the_loop_is_reported(caplog: pytest.LogCapture
     with caplog.at_level(logging.INFO, logger="bot.looplag"):
         await lag.stop()
     assert lag.worst >= 0.25
-    assert "event loop held up" in caplog.text and "max 3" in caplog.text
+    # The hold-up counts from the probe due next, so it reads a little under 300 ms.
+    reported = re.search(r"event loop held up: .* max (\d+) ms", caplog.text)
+    assert reported is not None and int(reported.group(1)) >= 250
 
 
 async def test_a_quiet_loop_logs_nothing(caplog: pytest.LogCaptureFixture) -> None:

@@ -120,6 +120,9 @@ TUNING_FLOORS = {
     "questions_tune_47.tsv": (0.98, 0.98, 0.90),
     "questions_tune_48.tsv": (0.99, 0.95, 0.81),
     "questions_tune_49.tsv": (0.98, 0.94, 0.85),
+    "questions_tune_50.tsv": (0.96, 0.98, 0.88),
+    "questions_tune_51.tsv": (0.97, 0.96, 0.88),
+    "questions_tune_52.tsv": (0.98, 0.97, 0.90),
 }
 
 

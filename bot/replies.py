@@ -72,6 +72,16 @@ def asks_something(text: str) -> bool:
     return len(stripped) <= SHORT_QUESTION and bool(QUESTION_WORDS.search(stripped))
 
 
+def asks_about_nothing_said(route: Route) -> bool:
+    """可以吗 or 不需要盖章吗 with nothing before it: a question about something the bot
+    cannot see, never an acknowledgement to answer 好的."""
+    return (
+        route.kind is RouteKind.SMALLTALK
+        and route.topic == "ack"
+        and asks_something(route.question)
+    )
+
+
 class MissKind(StrEnum):
     UNSURE = "unsure"
     OUT_OF_SCOPE = "out_of_scope"
@@ -200,6 +210,15 @@ def form_eligibility(form: Form) -> list[str]:
     return [_e(field.help or field.prompt) for field in form.fields if field.must_be is not None]
 
 
+def eligibility_lines(duty: Duty, forms: Forms) -> list[str]:
+    """办理条件 of each online form of the duty, one line per condition."""
+    return [
+        texts.ELIGIBILITY_LINE.format(rule=rule)
+        for form in _forms_of(forms, duty)
+        for rule in form_eligibility(form)
+    ]
+
+
 def how_to_apply(duty: Duty, forms: Forms) -> list[str]:
     """What the member does for a duty with an online form, and what happens after."""
     lines = []
@@ -239,11 +258,7 @@ def _section(duty: Duty, aspect: Aspect, forms: Forms = ()) -> list[str]:
         return [texts.MATERIALS_HEADING, *(listed + online or [_missing("所需材料")])]
     if aspect is Aspect.BASIS:
         # 退休了按规定还能办卡吗 asks the rule a member meets: the online forms' conditions.
-        rules = [
-            texts.ELIGIBILITY_LINE.format(rule=rule)
-            for form in _forms_of(forms, duty)
-            for rule in form_eligibility(form)
-        ]
+        rules = eligibility_lines(duty, forms)
         return [
             texts.BASIS_HEADING,
             *(_bullets(duty.basis) or [_missing("法定依据")]),
@@ -264,8 +279,7 @@ def duty_text(duty: Duty, aspect: Aspect, forms: Forms = ()) -> str:
     parts = [texts.DUTY_HEADING.format(name=_e(duty.name))]
     if aspect is Aspect.OVERVIEW:
         parts.append(texts.DEPARTMENT_LINE.format(department=_e(duty.department or "—")))
-        for form in _forms_of(forms, duty):
-            parts += [texts.ELIGIBILITY_LINE.format(rule=rule) for rule in form_eligibility(form)]
+        parts += eligibility_lines(duty, forms)
         # A member reads what they do; the union's own steps are one button away (办理流程).
         member = how_to_apply(duty, forms)
         for section in (Aspect.PROCESS, Aspect.MATERIALS, Aspect.CONTACT):
@@ -479,8 +493,7 @@ def answer(
     if faq is not None and (entry := curated(faq, route, confident_score)) is not None:
         return Answer(faq_reply(entry, catalogue, forms, related=route.related))
     if route.kind is RouteKind.SMALLTALK:
-        if route.topic == "ack" and asks_something(route.question):
-            # 可以吗 with nothing before it asks about something the bot cannot see.
+        if asks_about_nothing_said(route):
             return Answer(Reply(texts.CLARIFY_VAGUE, menu_root(catalogue).buttons))
         return Answer(smalltalk_reply(route.topic, union))
     if route.kind is RouteKind.OUT_OF_SCOPE:
@@ -603,8 +616,8 @@ def brief_answer(
     if faq is not None and (entry := curated(faq, route, confident_score)) is not None:
         return faq_text(entry, catalogue, forms)
     if route.kind is RouteKind.SMALLTALK:
-        if route.topic == "ack" and asks_something(route.question):
-            return texts.FORM_QUESTION_UNSURE  # 可以吗 asks about something not said
+        if asks_about_nothing_said(route):
+            return texts.FORM_QUESTION_UNSURE
         return smalltalk_reply(route.topic, union).text
     if route.kind is RouteKind.OUT_OF_SCOPE:
         if route.topic and route.refer_to:

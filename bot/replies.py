@@ -498,7 +498,9 @@ def answer(
         return Answer(smalltalk_reply(route.topic, union))
     if route.kind is RouteKind.OUT_OF_SCOPE:
         bare = route.topic is None and len(route.question.strip()) <= BARE_WORDS
-        if bare and not QUESTION_MARKS.search(route.question):
+        # 办下来要多久？ asks about something not named: which service, not "not ours".
+        unnamed = route.topic is None and asks_how_long(route)
+        if (bare and not QUESTION_MARKS.search(route.question)) or unnamed:
             # Still a miss: staff see what members type that the bot could not place.
             return Answer(
                 Reply(texts.CLARIFY_VAGUE, menu_root(catalogue).buttons), MissKind.UNSURE
@@ -610,11 +612,17 @@ def brief_answer(
     union: str,
     forms: Forms = (),
     faq: Faq | None = None,
+    form_duty: str | None = None,
 ) -> str:
     """A short answer to a question asked in the middle of a form: a curated answer, or the
-    part of the duty asked about (or whom to ask), so that the form's question can follow."""
+    part of the duty asked about (or whom to ask), so that the form's question can follow.
+    A question that names nothing (办下来要多久？) is about the form's own duty."""
     if faq is not None and (entry := curated(faq, route, confident_score)) is not None:
         return faq_text(entry, catalogue, forms)
+    if form_duty is not None and route.duty is None and not route.topic and asks_how_long(route):
+        duty = catalogue.duty(form_duty)
+        lines = timing_lines(duty, forms)
+        return "\n".join([texts.DUTY_HEADING.format(name=_e(duty.name)), *lines])
     if route.kind is RouteKind.SMALLTALK:
         if asks_about_nothing_said(route):
             return texts.FORM_QUESTION_UNSURE

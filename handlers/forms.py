@@ -93,7 +93,7 @@ def on_text(
         return on_button(svc, session, member, user, data) or apps.current(draft)
     asked = apps.asked_field(draft)
     if looks_like_question(text, asked):
-        return apps.still_filling(draft, _brief(svc, text))
+        return apps.still_filling(draft, _brief(svc, text, apps.form(draft).duty))
     if draft.stage is not DraftStage.FILLING:
         return apps.press_hint(draft)
     if (
@@ -114,7 +114,7 @@ def on_text(
 FREE_TEXT = {FieldType.TEXT, FieldType.LONG_TEXT, FieldType.NAME}
 
 
-def _brief(svc: Services, text: str) -> str:
+def _brief(svc: Services, text: str, form_duty: str) -> str:
     return brief_answer(
         svc.catalogue,
         svc.router.route(text),
@@ -122,6 +122,7 @@ def _brief(svc: Services, text: str) -> str:
         union=svc.settings.union_name,
         forms=svc.forms,
         faq=svc.faq,
+        form_duty=form_duty,
     )
 
 
@@ -197,7 +198,7 @@ def on_button(
         if action == "y":
             return apps.answer_text(session, draft, pending)
         if action == "q":
-            return apps.still_filling(draft, _brief(svc, pending))
+            return apps.still_filling(draft, _brief(svc, pending, apps.form(draft).duty))
         return apps.current(draft)
     if action == "X":
         return apps.discard(session, draft)

@@ -85,6 +85,17 @@ async def test_a_question_mid_form_is_answered_never_stored(harness: Harness) ->
     assert "unit" not in _draft(harness).answers  # type: ignore[union-attr]
 
 
+async def test_how_long_mid_form_is_about_the_form_in_hand(harness: Harness) -> None:
+    """办下来要多久？ names nothing: during a hardship-aid application it asks about hardship
+    aid, whose time the union has not published: whom to ask, and where progress shows."""
+    form = _forms(harness)["hardship_aid"]
+    await start(harness, form)
+    answered = await harness.say("办下来要多久？")
+    assert "没有公布" in answered["text"] and "24312556" in answered["text"]
+    assert "/mycases" in answered["text"] and "还在填写中" in answered["text"]
+    assert "一时答不准" not in answered["text"]
+
+
 async def test_words_that_may_be_either_are_asked_about(harness: Harness) -> None:
     form = _forms(harness)["service_card"]
     await start(harness, form)
@@ -176,6 +187,8 @@ async def test_profile_remembers_only_the_applicants_own(harness: Harness) -> No
         ("不同意", "请问您想了解哪方面"),
         # A short question is still a question: 食堂几点开 is not the union's business.
         ("食堂几点开", "不属于工会的职责范围"),
+        # How long, with nothing named: which service, not "not the union's".
+        ("办下来要多久？", "请问您想了解哪方面"),
     ],
 )
 async def test_everyday_messages_get_a_friendly_reply(

@@ -11,6 +11,9 @@ from knowledge.catalogue import KNOWLEDGE_DIR, Aspect, Catalogue
 
 DEFAULT_LEXICON_PATH = KNOWLEDGE_DIR / "lexicon.toml"
 TIERS = ("strong", "terms", "weak", "negative")
+# A hint names the thing asked about, not the question (还能年审吗): it decides the aspect
+# only where no cue is said, so 年审要交啥 still asks for the materials.
+ASPECT_HINT_WEIGHT = 0.5
 DUTY_ASPECT_WEIGHT = 1.0  # a duty's own reading of a cue: as much as any cue; 哪个部门 still wins
 ANSWERABLE_ASPECTS = tuple(aspect for aspect in Aspect if aspect is not Aspect.OVERVIEW)
 
@@ -77,6 +80,7 @@ def _from_data(data: dict[str, Any], *, source: str) -> Lexicon:
     try:
         aspects = {
             Aspect(name): {
+                **dict.fromkeys(section.get("hints", ()), ASPECT_HINT_WEIGHT),
                 **dict.fromkeys(section.get("cues", ()), 1.0),
                 **dict.fromkeys(section.get("strong", ()), 2.0),
             }

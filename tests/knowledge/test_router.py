@@ -342,6 +342,24 @@ def test_everyday_aspect_words(router: Router, question: str, aspect: Aspect) ->
     assert router.route(question).aspect is aspect
 
 
+@pytest.mark.parametrize(
+    ("question", "aspect"),
+    [
+        # A hint (the thing done, named alone) decides only where nothing else is asked.
+        ("服務卡年審", Aspect.PROCESS),
+        ("卡号找不到了，年审还能办吗", Aspect.PROCESS),
+        ("年审要交啥，卡号找不着了咋办", Aspect.MATERIALS),
+        ("工会卡年审打哪个电话", Aspect.CONTACT),
+        # Whether the member's own case still counts is a general question.
+        ("我退休了，会员服务卡还能年审吗", Aspect.OVERVIEW),
+        ("服务卡不年审会怎么样，保障就断了？", Aspect.OVERVIEW),
+    ],
+)
+def test_hints_and_general_cues(router: Router, question: str, aspect: Aspect) -> None:
+    assert router.route(question).duty == "3.2"
+    assert router.route(question).aspect is aspect
+
+
 def test_a_question_about_a_department_as_a_whole_stays_general(router: Router) -> None:
     route = router.route("权益保障部都管嘛事儿")
     assert route.department == "权益保障部" and route.aspect is Aspect.OVERVIEW

@@ -75,29 +75,40 @@ class Delivery:
         if room <= 0:
             return
         # Read and leased in a database thread; the chats busy now are the ones left out.
-        claimed = await self.postman.call(
-            self.postman.claim_due, busy=frozenset(self._sending), room=room
+        claim = asyncio.ensure_future(
+            self.postman.call(self.postman.claim_due, busy=frozenset(self._sending), room=room)
         )
+        try:
+            claimed = await asyncio.shield(claim)
+        except asyncio.CancelledError:
+            # Stopping while the thread leases rows: it commits anyway, so give them back,
+            # or they would wait out their lease after the next start.
+            with contextlib.suppress(Exception):
+                for message in await claim:
+                    self.postman.release(message)
+            raise
         for message in claimed:
             if self._stopping or message.chat_id in self._sending:
                 self.postman.release(message)  # stopping, or that chat began one meanwhile
                 continue
             task = asyncio.create_task(self._send(bot, message), name=f"deliver {message.id}")
             self._sending[message.chat_id] = task
-            task.add_done_callback(functools.partial(self._finished, message.chat_id))
+            task.add_done_callback(functools.partial(self._finished, message))
 
-    def _finished(self, chat_id: int, _task: asyncio.Task[None]) -> None:
-        self._sending.pop(chat_id, None)
+    def _finished(self, message: OutboxMessage, task: asyncio.Task[None]) -> None:
+        self._sending.pop(message.chat_id, None)
+        if task.cancelled():
+            # Cancelled, perhaps before it began (then _send's own handler never ran): the
+            # row goes back, due at the next start. A row already sent is left as it is.
+            with contextlib.suppress(Exception):
+                self.postman.release(message)
         self._wake.set()  # that chat's next row may be due
 
     async def _send(self, bot: ExtBot[Any], message: OutboxMessage) -> None:
         try:
             await self.postman.send(bot, message)
         except asyncio.CancelledError:
-            # Stopping while this waited for its turn: give the row back for the next start.
-            with contextlib.suppress(Exception):
-                self.postman.release(message)
-            raise
+            raise  # stopping while this waited for its turn: _finished gives the row back
         except Exception:
             log.exception("outbox %s: the send failed unexpectedly", message.id)
 

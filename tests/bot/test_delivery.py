@@ -4,6 +4,7 @@ members are served concurrently and each in order; the bot stops at once."""
 from __future__ import annotations
 
 import asyncio
+import threading
 import time
 from pathlib import Path
 
@@ -17,7 +18,7 @@ from storage.cases import enqueue
 from storage.db import session_scope
 from storage.models import OutboxMessage, OutboxStatus, utcnow
 from tests.bot.live import live_bot, svc_of, until
-from tests.handlers.conftest import RIGHTS
+from tests.handlers.conftest import DEMOCRATIC, ORGANIZATION, PUBLICITY, RIGHTS
 
 
 async def test_members_are_answered_while_a_staff_chat_works_through_its_backlog(
@@ -98,3 +99,65 @@ async def test_stopping_does_not_wait_for_a_rate_limit(tmp_path: Path, router: R
     # What was not sent is due again for the next start, not leased away.
     assert len(left) == 6 - len(fake.bot_messages(RIGHTS))
     assert all(row.next_attempt_at <= utcnow() for row in left)
+
+
+def _all_due_again(svc: object, expected: int) -> None:
+    with Session(svc.engine) as session:  # type: ignore[attr-defined]
+        left = session.exec(
+            select(OutboxMessage).where(col(OutboxMessage.status) == OutboxStatus.PENDING)
+        ).all()
+    assert len(left) == expected
+    assert all(row.next_attempt_at <= utcnow() for row in left)
+
+
+async def test_stopping_while_rows_are_leased_gives_them_back(
+    tmp_path: Path, router: Router
+) -> None:
+    """The lease is taken in a database thread, which commits even when the bot stops
+    meanwhile: what it leased is due again at the next start, not held for the lease."""
+    async with live_bot(tmp_path, router, start=False) as (app, fake):
+        svc = svc_of(app)
+        delivery = svc.delivery
+        await delivery.stop()
+        leasing, leased = threading.Event(), threading.Event()
+        claim_due = delivery.postman.claim_due
+
+        def slow_claim(**kwargs: object) -> list[OutboxMessage]:
+            leasing.set()
+            time.sleep(0.3)
+            try:
+                return claim_due(**kwargs)  # type: ignore[arg-type]
+            finally:
+                leased.set()
+
+        delivery.postman.claim_due = slow_claim  # type: ignore[method-assign]
+        chats = (ORGANIZATION, DEMOCRATIC, RIGHTS, PUBLICITY)
+        with session_scope(svc.engine) as session:
+            for chat in chats:
+                enqueue(session=session, chat_id=chat, text="待发")
+        delivery.start(app.bot)
+        await until(leasing.is_set)
+        await delivery.stop()
+        await until(leased.is_set)
+        assert not any(fake.bot_messages(chat) for chat in chats)
+        _all_due_again(svc, len(chats))
+
+
+async def test_stopping_before_a_send_began_gives_its_row_back(
+    tmp_path: Path, router: Router
+) -> None:
+    """A send cancelled before its first step never runs its own handler."""
+    async with live_bot(tmp_path, router, start=False) as (app, fake):
+        svc = svc_of(app)
+        delivery = svc.delivery
+        await delivery.stop()
+        chats = (ORGANIZATION, DEMOCRATIC, RIGHTS, PUBLICITY)
+        with session_scope(svc.engine) as session:
+            for chat in chats:
+                enqueue(session=session, chat_id=chat, text="待发")
+        delivery._stopping = False  # as the running worker: the sends are created …
+        await delivery._start_sends(app.bot)  # … and none has begun
+        assert len(delivery._sending) == len(chats)
+        await delivery.stop()
+        assert not any(fake.bot_messages(chat) for chat in chats)
+        _all_due_again(svc, len(chats))

@@ -565,17 +565,19 @@ class Router:
         ]
         # longest_matches keeps the first of two equal matches: the duty's own reading.
         cues = [*(m for m in own if m.payloads), *tally.aspect_cues]
-        aspect = self._aspect(longest_matches(cues))
-        if tally.cites_document and aspect is Aspect.OVERVIEW:
+        aspect, weight = self._aspect(longest_matches(cues))
+        # A hint alone (less than one cue) gives way to a document or a department named.
+        general = aspect is Aspect.OVERVIEW or weight < 1
+        if tally.cites_document and general:
             return Aspect.BASIS  # 津工发2016 14号是啥文件: the document behind a duty
-        if tally.departments and aspect is Aspect.OVERVIEW and not whole_department:
+        if tally.departments and general and not whole_department:
             return Aspect.DEPARTMENT  # 劳模帮扶归宣传教育部吗: whose it is
         return aspect
 
     @staticmethod
-    def _aspect(matches: Iterable[Match[tuple[Aspect, float]]]) -> Aspect:
-        """The aspect with most cue weight; on a tie, the one asked last (Chinese puts the
-        question word at the end: 劳动法宣传资料上哪领 asks where, not what)."""
+    def _aspect(matches: Iterable[Match[tuple[Aspect, float]]]) -> tuple[Aspect, float]:
+        """The aspect with most cue weight, and that weight; on a tie, the one asked last
+        (Chinese puts the question word at the end: 劳动法宣传资料上哪领 asks where, not what)."""
         totals: dict[Aspect, float] = defaultdict(float)
         last: dict[Aspect, int] = {}
         for match in matches:
@@ -583,8 +585,9 @@ class Router:
                 totals[aspect] += weight
                 last[aspect] = match.end
         if not totals:
-            return Aspect.OVERVIEW
-        return max(totals, key=lambda aspect: (totals[aspect], last[aspect]))
+            return Aspect.OVERVIEW, 0.0
+        best = max(totals, key=lambda aspect: (totals[aspect], last[aspect]))
+        return best, totals[best]
 
     @staticmethod
     def _smalltalk(

@@ -350,6 +350,7 @@ def test_everyday_aspect_words(router: Router, question: str, aspect: Aspect) ->
         ("卡号找不到了，年审还能办吗", Aspect.PROCESS),
         ("年审要交啥，卡号找不着了咋办", Aspect.MATERIALS),
         ("工会卡年审打哪个电话", Aspect.CONTACT),
+        ("会员卡年审是权益保障部的吗", Aspect.DEPARTMENT),  # a department named still wins
         # Whether the member's own case still counts is a general question.
         ("我退休了，会员服务卡还能年审吗", Aspect.OVERVIEW),
         ("服务卡不年审会怎么样，保障就断了？", Aspect.OVERVIEW),
@@ -358,6 +359,11 @@ def test_everyday_aspect_words(router: Router, question: str, aspect: Aspect) ->
 def test_hints_and_general_cues(router: Router, question: str, aspect: Aspect) -> None:
     assert router.route(question).duty == "3.2"
     assert router.route(question).aspect is aspect
+
+
+def test_a_change_asked_about_is_the_process(router: Router) -> None:
+    route = router.route("主席换了 法人证书要改吗")
+    assert (route.duty, route.aspect) == ("3.3", Aspect.PROCESS)
 
 
 def test_a_question_about_a_department_as_a_whole_stays_general(router: Router) -> None:

@@ -128,13 +128,17 @@ TUNING_FLOORS = {
     "questions_tune_55.tsv": (0.97, 0.98, 0.95),
     "questions_tune_56.tsv": (0.97, 0.96, 0.89),
     "questions_tune_57.tsv": (0.97, 1.00, 0.87),
-    "questions_tune_58.tsv": (0.97, 1.00, 0.93),
+    "questions_tune_58.tsv": (0.98, 1.00, 0.93),
     "questions_tune_59.tsv": (0.99, 1.00, 0.86),
-    "questions_tune_60.tsv": (0.96, 0.98, 0.89),
+    "questions_tune_60.tsv": (0.97, 0.98, 0.89),
     "questions_tune_61.tsv": (0.96, 1.00, 0.92),
     "questions_tune_62.tsv": (0.98, 1.00, 0.88),
     "questions_tune_63.tsv": (0.98, 1.00, 0.88),
-    "questions_tune_64.tsv": (0.95, 1.00, 0.88),
+    "questions_tune_64.tsv": (0.97, 1.00, 0.88),
+    "questions_tune_65.tsv": (0.96, 0.97, 0.93),
+    "questions_tune_66.tsv": (0.98, 1.00, 0.92),
+    "questions_tune_67.tsv": (0.98, 0.97, 0.82),
+    "questions_tune_68.tsv": (0.97, 0.97, 0.88),
 }
 
 

@@ -14,7 +14,7 @@ import asyncio
 import contextlib
 import functools
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from telegram.ext import ExtBot
@@ -34,7 +34,8 @@ class Delivery:
         self.poll_seconds = poll_seconds
         self.max_in_flight = max_in_flight
         self._wake = asyncio.Event()
-        self._sending: dict[int, asyncio.Task[None]] = {}  # chat id → its send under way
+        # chat id → its send under way, and the row it sends
+        self._sending: dict[int, tuple[asyncio.Task[None], OutboxMessage]] = {}
         self._runner: asyncio.Task[None] | None = None
         self._stopping = False
         self._unlisten: Callable[[], None] | None = None
@@ -84,45 +85,54 @@ class Delivery:
             # Stopping while the thread leases rows: it commits anyway, so give them back,
             # or they would wait out their lease after the next start.
             with contextlib.suppress(Exception):
-                for message in await claim:
-                    self.postman.release(message)
+                await self._give_back(await asyncio.shield(claim))
             raise
+        unsent: list[OutboxMessage] = []
         for message in claimed:
             if self._stopping or message.chat_id in self._sending:
-                self.postman.release(message)  # stopping, or that chat began one meanwhile
+                unsent.append(message)  # stopping, or that chat began one meanwhile
                 continue
             task = asyncio.create_task(self._send(bot, message), name=f"deliver {message.id}")
-            self._sending[message.chat_id] = task
-            task.add_done_callback(functools.partial(self._finished, message))
+            self._sending[message.chat_id] = (task, message)
+            task.add_done_callback(functools.partial(self._finished, message.chat_id))
+        await self._give_back(unsent)
 
-    def _finished(self, message: OutboxMessage, task: asyncio.Task[None]) -> None:
-        self._sending.pop(message.chat_id, None)
-        if task.cancelled():
-            # Cancelled, perhaps before it began (then _send's own handler never ran): the
-            # row goes back, due at the next start. A row already sent is left as it is.
-            with contextlib.suppress(Exception):
-                self.postman.release(message)
+    def _finished(self, chat_id: int, _task: asyncio.Task[None]) -> None:
+        self._sending.pop(chat_id, None)
         self._wake.set()  # that chat's next row may be due
 
     async def _send(self, bot: ExtBot[Any], message: OutboxMessage) -> None:
         try:
             await self.postman.send(bot, message)
-        except asyncio.CancelledError:
-            raise  # stopping while this waited for its turn: _finished gives the row back
         except Exception:
             log.exception("outbox %s: the send failed unexpectedly", message.id)
 
+    async def _give_back(self, messages: Sequence[OutboxMessage]) -> None:
+        """Rows leased and not sent, due again at once: in the database thread, in one go."""
+        if not messages:
+            return
+        try:
+            await self.postman.call(self.postman.release, messages)
+        except Exception:  # the database is away: the leases run out on their own
+            log.exception("outbox: %d leased rows could not be given back", len(messages))
+
     async def stop(self) -> None:
-        """Stop at once, even while sends wait on a rate limit: they are given back."""
+        """Stop without waiting for sends that wait on a rate limit: their rows are given
+        back. It waits only for a lease being taken in the database thread at that moment."""
         self._stopping = True
         if self._unlisten is not None:
             self._unlisten()
             self._unlisten = None
         self._wake.set()
-        tasks = [*self._sending.values(), *([self._runner] if self._runner else [])]
+        sending = list(self._sending.values())
+        tasks = [task for task, _message in sending]
+        if self._runner is not None:
+            tasks.append(self._runner)
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
+        # A send cancelled, even before its first step, gives its row back for the next start.
+        await self._give_back([message for task, message in sending if task.cancelled()])
         self._sending.clear()
         self._runner = None
 

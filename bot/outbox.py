@@ -14,7 +14,7 @@ from __future__ import annotations
 import asyncio
 import html
 import logging
-from collections.abc import Callable, Container
+from collections.abc import Callable, Container, Sequence
 from datetime import datetime, timedelta
 from typing import Any, TypeVar
 
@@ -147,17 +147,25 @@ class Postman:
                 or not self._take(session, message, now)
             ):
                 return None
+        message.next_attempt_at = now + LEASE  # the lease this process holds (see release)
         return message
 
-    def release(self, message: OutboxMessage) -> None:
-        """Give a leased row back unsent (the bot is stopping): due again at once."""
+    def release(self, messages: Sequence[OutboxMessage]) -> None:
+        """Give leased rows back unsent (the bot is stopping): due again at once. Only rows
+        still under this lease: one sent meanwhile, or given a retry time by a 429 recorded
+        as the send was cancelled, keeps what was recorded."""
+        if not messages:
+            return
+        now = utcnow()
         with session_scope(self.engine) as session:
-            session.execute(
-                update(OutboxMessage)
-                .where(col(OutboxMessage.id) == message.id)
-                .where(col(OutboxMessage.status) == OutboxStatus.PENDING)
-                .values(next_attempt_at=utcnow())
-            )
+            for message in messages:
+                session.execute(
+                    update(OutboxMessage)
+                    .where(col(OutboxMessage.id) == message.id)
+                    .where(col(OutboxMessage.status) == OutboxStatus.PENDING)
+                    .where(col(OutboxMessage.next_attempt_at) == message.next_attempt_at)
+                    .values(next_attempt_at=now)
+                )
 
     async def flush(self, bot: ExtBot[Any], *, limit: int = 50) -> int:
         """Send what is due, one after another; returns how many went out. (The delivery

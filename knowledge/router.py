@@ -22,7 +22,7 @@ from typing import Any, Generic, TypeVar
 from rapidfuzz import fuzz, process
 
 from knowledge.catalogue import DEFAULT_CATALOGUE_PATH, Aspect, Catalogue, load_catalogue
-from knowledge.lexicon import DEFAULT_LEXICON_PATH, Lexicon, load_lexicon
+from knowledge.lexicon import ASPECT_HINT_WEIGHT, DEFAULT_LEXICON_PATH, Lexicon, load_lexicon
 from knowledge.normalize import NormalizedText, Normalizer
 from knowledge.tokenizer import Segmenter
 
@@ -565,9 +565,9 @@ class Router:
         ]
         # longest_matches keeps the first of two equal matches: the duty's own reading.
         cues = [*(m for m in own if m.payloads), *tally.aspect_cues]
-        aspect, weight = self._aspect(longest_matches(cues))
-        # A hint alone (less than one cue) gives way to a document or a department named.
-        general = aspect is Aspect.OVERVIEW or weight < 1
+        aspect, asked = self._aspect(longest_matches(cues))
+        # Hints alone (no cue said) give way to a document or a department named.
+        general = aspect is Aspect.OVERVIEW or not asked
         if tally.cites_document and general:
             return Aspect.BASIS  # 津工发2016 14号是啥文件: the document behind a duty
         if tally.departments and general and not whole_department:
@@ -575,19 +575,30 @@ class Router:
         return aspect
 
     @staticmethod
-    def _aspect(matches: Iterable[Match[tuple[Aspect, float]]]) -> tuple[Aspect, float]:
-        """The aspect with most cue weight, and that weight; on a tie, the one asked last
-        (Chinese puts the question word at the end: 劳动法宣传资料上哪领 asks where, not what)."""
-        totals: dict[Aspect, float] = defaultdict(float)
+    def _aspect(matches: Iterable[Match[tuple[Aspect, float]]]) -> tuple[Aspect, bool]:
+        """The aspect with most cue weight, and whether a cue (not only hints) named it.
+
+        Hints only break a tie of cues, however many are said (年审 … 有公示吗 is no cue). Then
+        the aspect asked last wins (Chinese puts the question word at the end: 劳动法宣传资料上哪领
+        asks where, not what)."""
+        cues: dict[Aspect, float] = defaultdict(float)
+        hints: dict[Aspect, float] = defaultdict(float)
         last: dict[Aspect, int] = {}
         for match in matches:
             for aspect, weight in match.payloads:
-                totals[aspect] += weight
+                (hints if weight <= ASPECT_HINT_WEIGHT else cues)[aspect] += weight
                 last[aspect] = match.end
-        if not totals:
-            return Aspect.OVERVIEW, 0.0
-        best = max(totals, key=lambda aspect: (totals[aspect], last[aspect]))
-        return best, totals[best]
+        if not last:
+            return Aspect.OVERVIEW, False
+        best = max(
+            last,
+            key=lambda aspect: (
+                cues[aspect],
+                hints[aspect],
+                last[aspect],
+            ),
+        )
+        return best, cues[best] > 0
 
     @staticmethod
     def _smalltalk(

@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import threading
 import time
+from datetime import timedelta
 from pathlib import Path
 
 from sqlmodel import Session, col, select
@@ -119,25 +120,28 @@ async def test_stopping_while_rows_are_leased_gives_them_back(
         svc = svc_of(app)
         delivery = svc.delivery
         await delivery.stop()
-        leasing, leased = threading.Event(), threading.Event()
+        leasing, go, leased = threading.Event(), threading.Event(), threading.Event()
         claim_due = delivery.postman.claim_due
 
-        def slow_claim(**kwargs: object) -> list[OutboxMessage]:
+        def held_claim(**kwargs: object) -> list[OutboxMessage]:
             leasing.set()
-            time.sleep(0.3)
+            go.wait(5)  # the thread leases only once the bot has begun to stop
             try:
                 return claim_due(**kwargs)  # type: ignore[arg-type]
             finally:
                 leased.set()
 
-        delivery.postman.claim_due = slow_claim  # type: ignore[method-assign]
+        delivery.postman.claim_due = held_claim  # type: ignore[method-assign]
         chats = (ORGANIZATION, DEMOCRATIC, RIGHTS, PUBLICITY)
         with session_scope(svc.engine) as session:
             for chat in chats:
                 enqueue(session=session, chat_id=chat, text="待发")
         delivery.start(app.bot)
         await until(leasing.is_set)
-        await delivery.stop()
+        stopping = asyncio.create_task(delivery.stop())
+        await asyncio.sleep(0)  # stop() has cancelled the worker while the thread waits
+        go.set()
+        await stopping
         await until(leased.is_set)
         assert not any(fake.bot_messages(chat) for chat in chats)
         _all_due_again(svc, len(chats))
@@ -161,3 +165,28 @@ async def test_stopping_before_a_send_began_gives_its_row_back(
         await delivery.stop()
         assert not any(fake.bot_messages(chat) for chat in chats)
         _all_due_again(svc, len(chats))
+
+
+async def test_giving_back_keeps_a_retry_time_recorded_meanwhile(
+    tmp_path: Path, router: Router
+) -> None:
+    """A 429 recorded as the send was cancelled set the row's next try: giving the row back
+    does not make it due at once."""
+    async with live_bot(tmp_path, router, start=False) as (app, _fake):
+        svc = svc_of(app)
+        await svc.delivery.stop()
+        with session_scope(svc.engine) as session:
+            enqueue(session=session, chat_id=RIGHTS, text="待发")
+        postman = svc.delivery.postman
+        (message,) = postman.claim_due(busy=(), room=1)
+        later = utcnow() + timedelta(seconds=30)
+        with session_scope(svc.engine) as session:
+            stored = session.get(OutboxMessage, message.id)
+            assert stored is not None
+            stored.next_attempt_at = later  # as _retry records Telegram's retry_after
+            session.add(stored)
+        postman.release([message])
+        with Session(svc.engine) as session:
+            stored = session.get(OutboxMessage, message.id)
+            assert stored is not None
+            assert stored.next_attempt_at > utcnow() + timedelta(seconds=20)

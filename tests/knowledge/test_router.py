@@ -146,6 +146,13 @@ def test_vague_union_question_names_no_duty(router: Router) -> None:
     assert (route.kind, route.duty, route.score) == (RouteKind.DUTY, None, 0.0)
 
 
+@pytest.mark.parametrize("question", ["你们投诉邮箱是嘛", "监督电话多少"])
+def test_the_unions_own_complaint_contacts_are_the_unions(router: Router, question: str) -> None:
+    """Asked of the union itself, with no duty named: not another body's business."""
+    route = router.route(question)
+    assert (route.kind, route.duty) == (RouteKind.DUTY, None)
+
+
 def test_short_term_across_a_word_boundary_does_not_count(router: Router) -> None:
     # 会员 straddles 工会|员工 here; it must not pull the question to the service card.
     route = router.route("工会员工")
@@ -351,6 +358,9 @@ def test_everyday_aspect_words(router: Router, question: str, aspect: Aspect) ->
         ("年审要交啥，卡号找不着了咋办", Aspect.MATERIALS),
         ("工会卡年审打哪个电话", Aspect.CONTACT),
         ("会员卡年审是权益保障部的吗", Aspect.DEPARTMENT),  # a department named still wins
+        ("年审有公示吗，是权益保障部的吗", Aspect.DEPARTMENT),  # two hints are still no cue
+        ("要证明吗，年审有公示吗", Aspect.MATERIALS),  # nor do they outweigh one
+        ("年审有公示吗，要证明吗", Aspect.MATERIALS),
         # Whether the member's own case still counts is a general question.
         ("我退休了，会员服务卡还能年审吗", Aspect.OVERVIEW),
         ("服务卡不年审会怎么样，保障就断了？", Aspect.OVERVIEW),

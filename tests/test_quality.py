@@ -139,6 +139,10 @@ TUNING_FLOORS = {
     "questions_tune_66.tsv": (0.98, 1.00, 0.92),
     "questions_tune_67.tsv": (0.98, 0.97, 0.82),
     "questions_tune_68.tsv": (0.97, 0.97, 0.88),
+    "questions_tune_69.tsv": (0.97, 1.00, 0.88),
+    "questions_tune_70.tsv": (0.98, 0.99, 0.91),
+    "questions_tune_71.tsv": (0.96, 1.00, 0.86),
+    "questions_tune_72.tsv": (0.97, 1.00, 0.83),
 }
 
 

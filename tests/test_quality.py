@@ -143,6 +143,10 @@ TUNING_FLOORS = {
     "questions_tune_70.tsv": (0.98, 0.99, 0.91),
     "questions_tune_71.tsv": (0.96, 1.00, 0.86),
     "questions_tune_72.tsv": (0.97, 1.00, 0.83),
+    "questions_tune_73.tsv": (1.00, 1.00, 0.94),
+    "questions_tune_74.tsv": (0.99, 0.98, 0.91),
+    "questions_tune_75.tsv": (0.96, 1.00, 0.92),
+    "questions_tune_76.tsv": (0.97, 1.00, 0.84),
 }
 
 

@@ -141,12 +141,16 @@ TUNING_FLOORS = {
     "questions_tune_68.tsv": (0.97, 0.97, 0.88),
     "questions_tune_69.tsv": (0.97, 1.00, 0.88),
     "questions_tune_70.tsv": (0.98, 0.99, 0.91),
-    "questions_tune_71.tsv": (0.96, 1.00, 0.86),
+    "questions_tune_71.tsv": (0.97, 1.00, 0.86),
     "questions_tune_72.tsv": (0.97, 1.00, 0.83),
     "questions_tune_73.tsv": (1.00, 1.00, 0.94),
     "questions_tune_74.tsv": (0.99, 0.98, 0.91),
     "questions_tune_75.tsv": (0.96, 1.00, 0.92),
     "questions_tune_76.tsv": (0.97, 1.00, 0.84),
+    "questions_tune_77.tsv": (0.99, 1.00, 0.85),
+    "questions_tune_78.tsv": (0.98, 0.97, 0.93),
+    "questions_tune_79.tsv": (0.98, 0.98, 0.90),
+    "questions_tune_80.tsv": (0.99, 1.00, 0.92),
 }
 
 

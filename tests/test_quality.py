@@ -124,7 +124,7 @@ TUNING_FLOORS = {
     "questions_tune_51.tsv": (0.97, 0.96, 0.88),
     "questions_tune_52.tsv": (0.98, 0.97, 0.90),
     "questions_tune_53.tsv": (0.98, 1.00, 0.88),
-    "questions_tune_54.tsv": (0.97, 0.96, 0.94),
+    "questions_tune_54.tsv": (0.97, 0.97, 0.94),
     "questions_tune_55.tsv": (0.97, 0.98, 0.95),
     "questions_tune_56.tsv": (0.97, 0.96, 0.89),
     "questions_tune_57.tsv": (0.97, 1.00, 0.87),
@@ -148,9 +148,13 @@ TUNING_FLOORS = {
     "questions_tune_75.tsv": (0.96, 1.00, 0.92),
     "questions_tune_76.tsv": (0.97, 1.00, 0.84),
     "questions_tune_77.tsv": (0.99, 1.00, 0.85),
-    "questions_tune_78.tsv": (0.98, 0.97, 0.93),
+    "questions_tune_78.tsv": (0.98, 0.98, 0.93),
     "questions_tune_79.tsv": (0.98, 0.98, 0.90),
     "questions_tune_80.tsv": (0.99, 1.00, 0.92),
+    "questions_tune_81.tsv": (0.97, 1.00, 0.92),
+    "questions_tune_82.tsv": (0.97, 0.96, 0.83),
+    "questions_tune_83.tsv": (0.97, 0.98, 0.91),
+    "questions_tune_84.tsv": (0.98, 0.98, 0.90),
 }
 
 

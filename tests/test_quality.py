@@ -124,7 +124,7 @@ TUNING_FLOORS = {
     "questions_tune_51.tsv": (0.97, 0.96, 0.88),
     "questions_tune_52.tsv": (0.98, 0.97, 0.90),
     "questions_tune_53.tsv": (0.98, 1.00, 0.88),
-    "questions_tune_54.tsv": (0.97, 0.97, 0.94),
+    "questions_tune_54.tsv": (0.98, 0.97, 0.93),
     "questions_tune_55.tsv": (0.97, 0.98, 0.95),
     "questions_tune_56.tsv": (0.97, 0.96, 0.89),
     "questions_tune_57.tsv": (0.97, 1.00, 0.87),
@@ -155,6 +155,10 @@ TUNING_FLOORS = {
     "questions_tune_82.tsv": (0.97, 0.96, 0.83),
     "questions_tune_83.tsv": (0.97, 0.98, 0.91),
     "questions_tune_84.tsv": (0.98, 0.98, 0.90),
+    "questions_tune_85.tsv": (0.99, 0.98, 0.90),
+    "questions_tune_86.tsv": (0.97, 0.98, 0.86),
+    "questions_tune_87.tsv": (0.98, 1.00, 0.85),
+    "questions_tune_88.tsv": (0.97, 1.00, 0.88),
 }
 
 

@@ -552,6 +552,8 @@ def faq_text(entry: FaqEntry, catalogue: Catalogue, forms: Forms) -> str:
 
     def fill(match: re.Match[str]) -> str:
         kind, name = match.group(1), match.group(2)
+        if kind == "duties":
+            return "；".join(_e(d.title or d.name) for d in catalogue.duties_of_department(name))
         if kind in ("phone", "contacts"):
             duties = catalogue.duties_of_department(name)
             contact = duties[0].contact if duties else None

@@ -18,7 +18,7 @@ from knowledge.catalogue import KNOWLEDGE_DIR, Catalogue
 from knowledge.normalize import Normalizer
 
 DEFAULT_FAQ_PATH = KNOWLEDGE_DIR / "faq.toml"
-PLACEHOLDER = re.compile(r"\{(phone|contacts|materials|eligibility|intro):([^{}]+)\}")
+PLACEHOLDER = re.compile(r"\{(phone|contacts|duties|materials|eligibility|intro):([^{}]+)\}")
 BUTTON = re.compile(r"^(apply:\w+|human(?::[0-9.]+)?|duty:[0-9.]+|mycases)$")
 MIN_ASK = 2  # characters: a shorter phrase finds itself inside unrelated words
 ASK_GAP = "*"  # in an ask: any few characters (能申请*帮扶)
@@ -158,7 +158,7 @@ def _problems(
     if entry.duty and catalogue.get(entry.duty) is None:
         problems.append(f"{entry.duty!r} is not a duty")
     for kind, name in PLACEHOLDER.findall(entry.answer):
-        if kind in ("phone", "contacts") and name not in departments:
+        if kind in ("phone", "contacts", "duties") and name not in departments:
             problems.append(f"{{{kind}:{name}}}: no such department")
         if kind in ("materials", "eligibility", "intro") and name not in forms:
             problems.append(f"{{{kind}:{name}}}: no such form")

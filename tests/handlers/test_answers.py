@@ -7,7 +7,7 @@ import pytest
 
 from bot.replies import form_eligibility, form_materials
 from tests.handlers.conftest import Harness
-from tests.handlers.test_forms import _buttons, _forms
+from tests.handlers.test_forms import _buttons, _forms, _svc
 
 LABOUR = [
     # (what a member says, the body named, a union service offered besides 转人工)
@@ -70,6 +70,21 @@ async def test_the_first_questions_get_a_caseworkers_answer(
     assert "依据：" in answer["text"], "every curated answer names its source"
     if absent is not None:
         assert absent not in answer["text"]
+
+
+@pytest.mark.parametrize(
+    "question", ["区总工会有哪些部门，各管嘛", "工会工人俱乐部院里那几个部门电话都给我一下"]
+)
+async def test_the_departments_and_what_each_does(harness: Harness, question: str) -> None:
+    """Every department, what the duty list gives it, and its phone: never one duty's card."""
+    catalogue = _svc(harness).catalogue
+    text = (await harness.say(question))["text"]
+    for department in catalogue.departments():
+        assert f"{department}：" in text, text
+        for duty in catalogue.duties_of_department(department):
+            assert (duty.title or duty.name) in text
+    assert "24316932" in text and "24312556" in text
+    assert "依据：" in text
 
 
 async def test_following_an_application(harness: Harness) -> None:

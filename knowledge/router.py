@@ -590,14 +590,7 @@ class Router:
                 last[aspect] = match.end
         if not last:
             return Aspect.OVERVIEW, False
-        best = max(
-            last,
-            key=lambda aspect: (
-                cues[aspect],
-                hints[aspect],
-                last[aspect],
-            ),
-        )
+        best = max(last, key=lambda aspect: (cues[aspect], hints[aspect], last[aspect]))
         return best, cues[best] > 0
 
     @staticmethod

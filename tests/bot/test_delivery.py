@@ -14,6 +14,7 @@ from telegram import Update
 
 from bot.fake import FakeUser
 from bot.processing import PerChatOrder
+from bot.services import Services
 from knowledge.router import Router
 from storage.cases import enqueue
 from storage.db import session_scope
@@ -102,8 +103,8 @@ async def test_stopping_does_not_wait_for_a_rate_limit(tmp_path: Path, router: R
     assert all(row.next_attempt_at <= utcnow() for row in left)
 
 
-def _all_due_again(svc: object, expected: int) -> None:
-    with Session(svc.engine) as session:  # type: ignore[attr-defined]
+def _all_due_again(svc: Services, expected: int) -> None:
+    with Session(svc.engine) as session:
         left = session.exec(
             select(OutboxMessage).where(col(OutboxMessage.status) == OutboxStatus.PENDING)
         ).all()

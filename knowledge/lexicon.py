@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from knowledge.catalogue import KNOWLEDGE_DIR, Aspect, Catalogue
+from knowledge.normalize import unquote
 
 DEFAULT_LEXICON_PATH = KNOWLEDGE_DIR / "lexicon.toml"
 TIERS = ("strong", "terms", "weak", "negative")
@@ -133,7 +134,7 @@ def validate(lexicon: Lexicon, catalogue: Catalogue, *, source: str) -> None:
             problems += [
                 f"[duties.{duty_id!r}] {tier}: {term!r} is too short to route on"
                 for term in terms
-                if len(term.strip()) < 2
+                if len(unquote(term).strip()) < 2
             ]
     for topic in lexicon.out_of_scope:
         problems += [

@@ -15,11 +15,13 @@ MAX_ROUTED_CHARS = 1000
 _CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
 _NOT_WORD = re.compile(r"[^0-9a-z\u3400-\u9fff\uf900-\ufaff]+")
 _LATIN_LETTER = re.compile(r"[a-z]")
+# Quotes set off a thing named indirectly (那个“家”, 工会的“身份证”): they join, not split.
+_QUOTES = re.compile('[\u201c\u201d\u2018\u2019"\u300c\u300d\u300e\u300f]')
 
 
 @dataclass(frozen=True, slots=True)
 class NormalizedText:
-    text: str  # simplified Chinese, half-width, lower case; other symbols became single spaces
+    text: str  # simplified, half-width, lower case; quotes dropped, other symbols single spaces
     is_pinyin: bool  # the member typed the question in pinyin
 
     @property
@@ -49,13 +51,18 @@ class Normalizer:
         text = unicodedata.normalize("NFKC", text).casefold()
         # Pinyin may come with tone marks: gōnghuì → gonghui.
         text = self._t2s.convert(text) if _CJK.search(text) else strip_diacritics(text)
-        text = _NOT_WORD.sub(" ", text).strip()
+        text = _NOT_WORD.sub(" ", unquote(text)).strip()
         for wrong, right in self._typos:
             if wrong in text:
                 text = text.replace(wrong, right)
         letters = len(_LATIN_LETTER.findall(text))
         is_pinyin = letters >= 4 and len(_CJK.findall(text)) * 3 < letters
         return NormalizedText(text=text, is_pinyin=is_pinyin)
+
+
+def unquote(text: str) -> str:
+    """Drop quotation marks: 评上那个“家” reads as 评上那个家, so the words around meet."""
+    return _QUOTES.sub("", text)
 
 
 def strip_diacritics(text: str) -> str:

@@ -25,6 +25,9 @@ def normalizer() -> Normalizer:
         ("GongHui  FaRen", "gonghui faren"),
         ("gōnghuì", "gonghui"),  # tone marks
         ("a\x00b\x1bc", "abc"),  # control characters
+        ("评上那个“家”以后", "评上那个家以后"),  # quotes join: the words around them still meet
+        ("工会的「身份证」在哪办", "工会的身份证在哪办"),
+        ('就算"入会"了', "就算入会了"),
     ],
 )
 def test_normalize(normalizer: Normalizer, raw: str, expected: str) -> None:

@@ -422,3 +422,16 @@ def test_a_two_syllable_homophone_does_not_make_a_question_another_bodys(router:
 )
 def test_one_character_cues_only_as_words(router: Router, question: str, aspect: Aspect) -> None:
     assert router.route(question).aspect is aspect
+
+
+@pytest.mark.parametrize(
+    ("question", "duty"),
+    [
+        ("给工会上“户口”那个事，办完了有啥用", "3.3"),  # the quotes no longer split 工会上户口
+        ("孩子上户口要啥", None),  # a child's household registration stays another body's
+    ],
+)
+def test_a_quoted_indirect_name_reads_as_its_words(
+    router: Router, question: str, duty: str | None
+) -> None:
+    assert router.route(question).duty == duty

@@ -53,6 +53,16 @@ class OutOfScopeTopic:
 
 
 @dataclass(frozen=True, slots=True)
+class Combination:
+    """Words that make one duty's evidence count for another as well: 劳模 said beside a
+    hardship (看病没钱, 下岗了) asks for the aid to model workers, not the general aid."""
+
+    words: tuple[str, ...]
+    evidence_of: str  # the duty whose evidence is read again (3.1, the hardship)
+    counts_for: str  # the duty it then counts for too (4.2)
+
+
+@dataclass(frozen=True, slots=True)
 class Lexicon:
     weights: Weights
     typos: dict[str, str]
@@ -67,6 +77,7 @@ class Lexicon:
     generic_terms: tuple[str, ...]
     smalltalk: dict[str, tuple[str, ...]]  # intent (greeting, thanks …) → phrases
     out_of_scope: tuple[OutOfScopeTopic, ...]
+    combinations: tuple[Combination, ...] = ()
 
 
 def load_lexicon(path: Path = DEFAULT_LEXICON_PATH, *, catalogue: Catalogue) -> Lexicon:
@@ -121,6 +132,14 @@ def _from_data(data: dict[str, Any], *, source: str) -> Lexicon:
             )
             for entry in data.get("out_of_scope", ())
         ),
+        combinations=tuple(
+            Combination(
+                words=tuple(entry.get("words", ())),
+                evidence_of=str(entry["evidence_of"]),
+                counts_for=str(entry["counts_for"]),
+            )
+            for entry in data.get("combinations", ())
+        ),
     )
 
 
@@ -142,6 +161,12 @@ def validate(lexicon: Lexicon, catalogue: Catalogue, *, source: str) -> None:
             for duty in topic.related
             if catalogue.get(duty) is None
         ]
+    problems += [
+        f"[[combinations]] {duty!r} is not a duty in the catalogue"
+        for combination in lexicon.combinations
+        for duty in (combination.evidence_of, combination.counts_for)
+        if catalogue.get(duty) is None
+    ]
     known_departments = set(catalogue.departments())
     problems += [
         f"[departments] {name!r} is not a department in the catalogue"

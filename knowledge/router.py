@@ -397,7 +397,19 @@ class Router:
         tally, smalltalk = (
             self._read_pinyin(normalized) if normalized.is_pinyin else self._read(normalized)
         )
+        self._combine(tally, normalized.compact)
         return self._decide(question, tally, smalltalk)
+
+    def _combine(self, tally: Tally, compact: str) -> None:
+        """Let a duty's evidence count for another where the lexicon's combination words are
+        said too: 我爸是老劳模，现在看病没钱 is the aid to model workers, not the general aid.
+        Not where another body's business is named: 道德模范 beside 照顾瘫痪邻居 stays 文明办's."""
+        if tally.out_of_scope:
+            return
+        for combination in self.lexicon.combinations:
+            value = tally.duties.get(combination.evidence_of, 0.0)
+            if value >= MIN_DUTY_EVIDENCE and any(word in compact for word in combination.words):
+                tally.duties[combination.counts_for] += value
 
     def _read(self, normalized: NormalizedText) -> tuple[Tally, tuple[str, float] | None]:
         text = normalized.text

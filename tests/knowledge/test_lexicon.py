@@ -26,6 +26,10 @@ def test_shipped_lexicon_covers_every_duty(catalogue: Catalogue) -> None:
         ('[duties."1.1"]\nstrong = ["卡"]\n', r"'卡' is too short"),
         ('[duties."1.1"]\nstrong = ["“家”"]\n', r"'“家”' is too short"),  # quotes are dropped
         ('[departments]\n"财务部" = ["财务部"]\n', r"'财务部' is not a department"),
+        (
+            '[[combinations]]\nwords = ["劳模"]\nevidence_of = "3.1"\ncounts_for = "9.9"\n',
+            r"\[\[combinations\]\] '9.9' is not a duty",
+        ),
         ('[aspects.when]\ncues = ["何时"]\n', r"\[aspects\]"),
     ],
 )

@@ -435,3 +435,23 @@ def test_a_quoted_indirect_name_reads_as_its_words(
     router: Router, question: str, duty: str | None
 ) -> None:
     assert router.route(question).duty == duty
+
+
+@pytest.mark.parametrize(
+    ("question", "duty"),
+    [
+        # An honour beside a hardship: the aid to model workers in difficulty.
+        ("以前得过市里那个戴红花的先进大奖的老工人，现在下岗了日子难过，有照顾吗", "4.2"),
+        ("我爸当年是戴过大红花的市级先进，现在得了病家里揭不开锅，有人管吗", "4.2"),
+        ("老模范的奖状证书找不到了，还能申请生活补助吗", "4.2"),
+        # The hardship alone, or 评上 of the general aid, stays the general aid.
+        ("过年工会往家里送米送油送慰问金那个，是怎么评上的", "3.1"),
+        ("家里揭不开锅了 听说工会有救济 咋要", "3.1"),
+        # Another body's honour beside a hardship stays that body's.
+        ("道德模范怎么推荐，我们楼有个老人照顾瘫痪老伴二十年了", None),
+    ],
+)
+def test_an_honour_beside_a_hardship_asks_for_the_model_workers_aid(
+    router: Router, question: str, duty: str | None
+) -> None:
+    assert router.route(question).duty == duty

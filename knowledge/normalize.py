@@ -16,7 +16,11 @@ _CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
 _NOT_WORD = re.compile(r"[^0-9a-z\u3400-\u9fff\uf900-\ufaff]+")
 _LATIN_LETTER = re.compile(r"[a-z]")
 # Quotes set off a thing named indirectly (那个“家”, 工会的“身份证”): they join, not split.
-_QUOTES = re.compile('[\u201c\u201d\u2018\u2019"\u300c\u300d\u300e\u300f]')
+_QUOTES = re.compile(
+    '[\u201c\u201d\u2018\u2019"\u300c\u300d\u300e\u300f]'
+    # A straight single quote only beside Chinese (那个'家'), never an English apostrophe (it's).
+    r"|(?<=[\u3400-\u9fff])'|'(?=[\u3400-\u9fff])"
+)
 
 
 @dataclass(frozen=True, slots=True)

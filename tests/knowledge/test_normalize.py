@@ -28,6 +28,8 @@ def normalizer() -> Normalizer:
         ("评上那个“家”以后", "评上那个家以后"),  # quotes join: the words around them still meet
         ("工会的「身份证」在哪办", "工会的身份证在哪办"),
         ('就算"入会"了', "就算入会了"),
+        ("评上那个'家'的单位", "评上那个家的单位"),  # a straight quote beside Chinese
+        ("it's ok", "it s ok"),  # an English apostrophe still splits
     ],
 )
 def test_normalize(normalizer: Normalizer, raw: str, expected: str) -> None:

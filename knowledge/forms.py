@@ -149,6 +149,8 @@ class FormField:
     optional: bool = False
     when: Condition | None = None
     options: tuple[str, ...] = ()  # choice / multi
+    # choice / multi: the words members type for an option (生病了 means 患病), option → words
+    option_words: Mapping[str, tuple[str, ...]] = dataclasses.field(default_factory=dict)
     min_choices: int = 1  # multi
     max_choices: int | None = None  # multi
     minimum: float | None = None  # number
@@ -360,6 +362,13 @@ def _field_from_data(raw: Any, number: int) -> FormField:
             if not isinstance(values[key], list):
                 raise FormError(f"{where}: {key!r} must be a list")
             values[key] = tuple(str(item) for item in values[key])
+    if "option_words" in values:
+        words = values["option_words"]
+        if not isinstance(words, dict) or not all(isinstance(v, list) for v in words.values()):
+            raise FormError(f"{where}: 'option_words' must be a table of lists")
+        values["option_words"] = {
+            str(option): tuple(str(word) for word in listed) for option, listed in words.items()
+        }
     for key in _FLOAT_KEYS:
         if key in values:
             values[key] = float(values[key])
@@ -446,6 +455,10 @@ def _field_problems(field: FormField, earlier: Mapping[str, FormField]) -> list[
             problems.append("choice/multi needs at least 2 distinct options")
         if any(not option.strip() or option.isdigit() for option in field.options):
             problems.append("an option is empty or a bare number (numbers pick options)")
+    if unknown := [option for option in field.option_words if option not in field.options]:
+        problems.append(f"option_words for {', '.join(unknown)}: not an option")
+    if any(len(word) < 2 for words in field.option_words.values() for word in words):
+        problems.append("option_words: a word of one character finds itself everywhere")
     if kind is FieldType.MULTI:
         top = field.max_choices if field.max_choices is not None else len(field.options)
         if not 1 <= field.min_choices <= top <= len(field.options):
@@ -781,13 +794,14 @@ def _validate_uscc(field: FormField, text: str) -> str:
         raise _reject(field, "无法识别这个统一社会信用代码。") from None
 
 
-def _option_for(field: FormField, token: str) -> str | None:
-    """An option picked by its number ("2"), its text, or a part of it only it contains."""
+def _option_for(field: FormField, token: str, *, words: bool = True) -> str | None:
+    """An option picked by its number ("2"), its text, a part of it only it contains, or (if
+    `words`) the one option whose member words the token says (生病了 → 患病)."""
     token = token.strip(_EDGE_PUNCTUATION)
     if token.isdigit():
         index = int(token)
         return field.options[index - 1] if 1 <= index <= len(field.options) else None
-    folded = token.casefold()
+    folded = unicodedata.normalize("NFKC", token).casefold()
     normalized = {unicodedata.normalize("NFKC", o).casefold(): o for o in field.options}
     if folded in normalized:
         return normalized[folded]
@@ -795,7 +809,22 @@ def _option_for(field: FormField, token: str) -> str | None:
         partial = [option for key, option in normalized.items() if folded in key]
         if len(partial) == 1:
             return partial[0]
-    return None
+    said = _options_said(field, folded, texts=False) if words else []
+    return said[0] if len(said) == 1 else None
+
+
+def _options_said(field: FormField, folded: str, *, texts: bool = True) -> list[str]:
+    """The options whose text (if `texts`) or member words appear in `folded` text."""
+    return [
+        option
+        for option in field.options
+        if (
+            texts
+            and len(option) >= 2
+            and unicodedata.normalize("NFKC", option).casefold() in folded
+        )
+        or any(word.casefold() in folded for word in field.option_words.get(option, ()))
+    ]
 
 
 def _numbered(options: tuple[str, ...]) -> str:
@@ -806,12 +835,7 @@ def _validate_choice(field: FormField, text: str) -> str:
     option = _option_for(field, text)
     if option is None:
         # 我退休了 → 退休: the one option the words contain.
-        folded = unicodedata.normalize("NFKC", text).casefold()
-        contained = [
-            o
-            for o in field.options
-            if len(o) >= 2 and unicodedata.normalize("NFKC", o).casefold() in folded
-        ]
+        contained = _options_said(field, unicodedata.normalize("NFKC", text).casefold())
         option = contained[0] if len(contained) == 1 else None
     if option is None:
         raise _reject(field, f"没有找到“{text}”这一项，可选：{_numbered(field.options)}。")
@@ -819,7 +843,7 @@ def _validate_choice(field: FormField, text: str) -> str:
 
 
 def _validate_multi(field: FormField, text: str) -> list[str]:
-    whole = _option_for(field, text)
+    whole = _option_for(field, text, words=False)  # 患病、失业 says two: split it first
     tokens = [whole] if whole is not None else None
     if tokens is None:
         tokens = []

@@ -223,6 +223,19 @@ def test_multi(forms: dict[str, Form]) -> None:
     assert "最多" in refused(limited, "1 2 3")
 
 
+def test_options_in_members_words(forms: dict[str, Form]) -> None:
+    """The form's option_words: what members type for a cause is read as that cause."""
+    field = forms["hardship_aid"].field("causes")
+    assert ok(field, "生病了") == ["患病"]
+    assert ok(field, "老伴瘫痪在床，孩子上学") == ["残疾", "子女上学"]
+    assert ok(field, "住院了，孩子学费也交不上") == ["患病", "子女上学"]
+    assert "“工资不够用”" in refused(field, "工资不够用")  # nothing said that names a cause
+    single = make_field(
+        FieldType.CHOICE, options=("在职", "退休"), option_words={"退休": ("退了",)}
+    )
+    assert ok(single, "我都退了好几年了") == "退休"
+
+
 def test_numbers_with_units_and_ranges(forms: dict[str, Form]) -> None:
     size = forms["hardship_aid"].field("household_size")
     assert ok(size, "3") == 3
@@ -481,6 +494,12 @@ def test_broken_forms_are_refused_with_the_file_name(tmp_path: Path) -> None:
         tmp_path, lambda d: d["fields"][1].update(optinal=True)
     )
     assert "options" in broken(tmp_path, lambda d: d["fields"][1].update(type="choice"))
+    assert "option_words for 丁: not an option" in broken(
+        tmp_path,
+        lambda d: d["fields"][1].update(
+            type="choice", options=["甲", "乙"], option_words={"丁": ["丁丁"]}
+        ),
+    )
     assert "must_be is only for yesno and choice" in broken(
         tmp_path, lambda d: d["fields"][1].update(must_be="x", refusal="不行。")
     )

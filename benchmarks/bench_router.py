@@ -3,6 +3,9 @@
 Run: python -m benchmarks.bench_router [--routings N]
 
 The baselines route the same questions in the same run:
+- lexicon only: union-bot's router without its example bank (knowledge/examples), to show what
+  the most similar labelled questions add; union-bot measures each tuning set against the
+  bank's other files (leave one file out), and the held-out sets are never in the bank;
 - bm25: BM25 (rank-bm25) over jieba tokens (default dictionary) of each duty's catalogue text;
 - partial_ratio: plain rapidfuzz partial_ratio of the question against each duty's text.
 Neither has a notion of "out of scope"; they reject when nothing scores (BM25 0, ratio < 50).
@@ -25,15 +28,18 @@ from pathlib import Path
 
 from knowledge.catalogue import Catalogue, Duty
 from knowledge.evaluation import Example, read_examples
-from knowledge.router import build_router
+from knowledge.examples import EXAMPLES_DIR
+from knowledge.router import Router, build_router
 
 REPO = Path(__file__).resolve().parent.parent
 DATA = REPO / "tests" / "data"
-HELD_OUT = "questions_heldout.tsv"
+HELD_OUT = ("questions_heldout.tsv", "questions_heldout_2.tsv")
 QUESTION = "会员服务卡怎么办理"
 
 # A routing function returns its top three duties, best first; empty means "not the union's".
 RouteFn = Callable[[str], list[str]]
+# Given the set a question comes from (to leave it out of an example bank), a routing function.
+System = Callable[[str], RouteFn]
 
 
 @dataclass
@@ -97,6 +103,20 @@ def accuracy(route: RouteFn, examples: Sequence[Example]) -> Accuracy:
     )
 
 
+def combined(system: System, sets: dict[str, Sequence[Example]]) -> Accuracy:
+    """Accuracy over several sets, each routed with its own file left out of the bank."""
+    inside = sum(1 for examples in sets.values() for e in examples if e.in_scope)
+    outside = sum(1 for examples in sets.values() for e in examples if not e.in_scope)
+    top1 = top3 = rejected = 0.0
+    for source, examples in sets.items():
+        a = accuracy(system(source), examples)
+        here = sum(1 for e in examples if e.in_scope)
+        top1 += a.top1 * here
+        top3 += a.top3 * here
+        rejected += a.rejection * (len(examples) - here)
+    return Accuracy(top1 / max(inside, 1), top3 / max(inside, 1), rejected / max(outside, 1))
+
+
 def latencies(route: RouteFn, questions: Sequence[str], count: int) -> list[float]:
     """Microseconds per call over `count` calls, cycling through the questions."""
     timings = []
@@ -140,9 +160,16 @@ def cold_starts(runs: int) -> None:
         "-c",
         f"import jieba; jieba.setLogLevel(60); print(jieba.lcut({QUESTION!r}))",
     ]
+    lexicon_only = [
+        sys.executable,
+        "-c",
+        "from knowledge.router import build_router; "
+        f"print(build_router(examples=[]).route({QUESTION!r}).to_json())",
+    ]
     with tempfile.TemporaryDirectory() as empty_cache:
         first, first_rss = timed_process(union_bot, {**env, "UNIONBOT_CACHE_DIR": empty_cache})
     warm = [timed_process(union_bot, env) for _ in range(runs)]
+    bare = [timed_process(lexicon_only, env) for _ in range(runs)]
     baseline = [timed_process(jieba_default, env) for _ in range(runs)]
     print(f"\ncold start, one question, median of {runs} processes:")
     print(
@@ -151,7 +178,11 @@ def cold_starts(runs: int) -> None:
     )
     print(
         f"  union-bot route, 1st run   {first * 1000:7.0f} ms   peak RSS {first_rss} MiB"
-        "   (writes the compact dictionary)"
+        "   (writes the compact dictionary and the example index)"
+    )
+    print(
+        f"  lexicon only (no bank)     {statistics.median(t for t, _ in bare) * 1000:7.0f} ms"
+        f"   peak RSS {max(m for _, m in bare)} MiB"
     )
     print(
         f"  baseline: jieba default    {statistics.median(t for t, _ in baseline) * 1000:7.0f} ms"
@@ -167,33 +198,54 @@ def main(argv: Sequence[str] | None = None) -> None:
 
     router = build_router()
     router.warm()
+    lexicon_only = build_router(examples=[])
+    lexicon_only.warm()
     known = [duty.id for duty in router.catalogue]
-    sets = {path.name: read_examples(path, known_duties=known) for path in DATA.glob("*.tsv")}
+    files = [*(DATA / name for name in HELD_OUT), *sorted(EXAMPLES_DIR.glob("*.tsv"))]
+    sets = {path.name: read_examples(path, known_duties=known) for path in files}
     everything = [example for examples in sets.values() for example in examples]
     questions = [example.question for example in everything]
 
-    def ours(question: str) -> list[str]:
-        route = router.route(question)
-        if route.duty is None:
-            return []
-        return [route.duty, *(c.duty for c in route.candidates if c.duty != route.duty)][:3]
+    def union_bot(router: Router) -> System:
+        def for_set(source: str) -> RouteFn:
+            def route(question: str) -> list[str]:
+                found = router.route(question, leave_out=source)
+                if found.duty is None:
+                    return []
+                offered = (c.duty for c in found.candidates if c.duty != found.duty)
+                return [found.duty, *offered][:3]
 
-    systems: dict[str, RouteFn] = {
-        "union-bot": ours,
-        "bm25": bm25_baseline(router.catalogue),
-        "partial_ratio": partial_ratio_baseline(router.catalogue),
+            return route
+
+        return for_set
+
+    bm25 = bm25_baseline(router.catalogue)
+    ratio = partial_ratio_baseline(router.catalogue)
+    systems: dict[str, System] = {
+        "union-bot": union_bot(router),
+        "lexicon only": union_bot(lexicon_only),
+        "bm25": lambda source: bm25,
+        "partial_ratio": lambda source: ratio,
     }
-    print(f"questions: {len(everything)} in {len(sets)} sets; held-out: {len(sets[HELD_OUT])}")
-    print(f"\n{'system':<14} {'set':<9} {'top-1':>7} {'top-3':>7} {'reject':>7}")
-    for name, route in systems.items():
-        for label, examples in (("held-out", sets[HELD_OUT]), ("all", everything)):
-            a = accuracy(route, examples)
-            print(f"{name:<14} {label:<9} {a.top1:7.1%} {a.top3:7.1%} {a.rejection:7.1%}")
+    index = router.examples
+    assert index is not None
+    print(
+        f"questions: {len(everything)} in {len(sets)} sets; held-out: "
+        + ", ".join(f"{name} {len(sets[name])}" for name in HELD_OUT)
+        + f"; example bank: {len(index)} questions in {len(index.sources)} files"
+    )
+    print(f"\n{'system':<14} {'set':<11} {'top-1':>7} {'top-3':>7} {'reject':>7}")
+    for name, system in systems.items():
+        groups = [(f"held-out {n}", [held]) for n, held in enumerate(HELD_OUT, 1)]
+        groups.append(("all", list(sets)))
+        for label, names in groups:
+            a = combined(system, {source: sets[source] for source in names})
+            print(f"{name:<14} {label:<11} {a.top1:7.1%} {a.top3:7.1%} {a.rejection:7.1%}")
 
     print(f"\nlatency per question, {args.routings} routings in one process (µs):")
     print(f"{'system':<14} {'p50':>8} {'p99':>8} {'max':>9}")
-    for name, route in systems.items():
-        timings = latencies(route, questions, args.routings)
+    for name, system in systems.items():
+        timings = latencies(system(HELD_OUT[0]), questions, args.routings)
         print(
             f"{name:<14} {percentile(timings, 0.5):8.1f} {percentile(timings, 0.99):8.1f} "
             f"{max(timings):9.1f}"
@@ -202,8 +254,9 @@ def main(argv: Sequence[str] | None = None) -> None:
     import resource
 
     print(
-        f"\npeak RSS of this process (all three systems): "
-        f"{resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024} MiB"
+        f"\npeak RSS of this process (all four systems): "
+        f"{resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024} MiB; the example "
+        f"bank's index: {index.nbytes / 2**20:.1f} MiB of arrays"
     )
     cold_starts(args.cold_runs)
 

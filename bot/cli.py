@@ -502,7 +502,7 @@ def _import_duties(args: argparse.Namespace) -> int:
 
 
 def _eval(args: argparse.Namespace) -> int:
-    from knowledge.evaluation import DatasetError, evaluate, read_examples, render
+    from knowledge.evaluation import DatasetError, evaluate, read_examples, render, source_in_bank
     from knowledge.router import build_router
 
     router = build_router()
@@ -511,8 +511,12 @@ def _eval(args: argparse.Namespace) -> int:
     except (DatasetError, OSError) as error:
         print(f"union-bot eval: {error}", file=sys.stderr)
         return 2
-    report = evaluate(router, examples)
+    # A file the router learns from is measured against the other files, not against itself.
+    leave_out = source_in_bank(router, args.path)
+    report = evaluate(router, examples, leave_out=leave_out)
     print(render(report))
+    if leave_out:
+        print(f"\n{leave_out} is one of the router's example files: left out of them here.")
     if args.report:
         args.report.write_text(
             json.dumps(report.to_json(), ensure_ascii=False, indent=2), encoding="utf-8"

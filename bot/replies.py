@@ -511,7 +511,7 @@ def answer(
         )
     if route.department and (reply := department_reply(catalogue, route.department)):
         return Answer(reply)
-    if route.duty is not None and route.score >= confident_score:
+    if route.duty is not None and route.is_confident(confident_score):
         if asks_how_long(route):
             return Answer(timing_reply(catalogue, route.duty, apply=apply, forms=forms))
         aspect = route.aspect or Aspect.OVERVIEW
@@ -540,7 +540,7 @@ def curated(faq: Faq, route: Route, confident_score: float) -> FaqEntry | None:
     specific = len(ask) >= LONG_ASK and ASK_GAP not in ask
     if route.kind is RouteKind.OUT_OF_SCOPE and route.topic:
         return entry if specific else None
-    unsure = route.duty is None or route.score < confident_score
+    unsure = not route.is_confident(confident_score)
     if unsure or entry.duty in ("", route.duty) or specific:
         return entry
     return None
@@ -621,7 +621,9 @@ def brief_answer(
     A question that names nothing (办下来要多久？) is about the form's own duty."""
     if faq is not None and (entry := curated(faq, route, confident_score)) is not None:
         return faq_text(entry, catalogue, forms)
-    if form_duty is not None and route.duty is None and not route.topic and asks_how_long(route):
+    # A guess from similar questions names nothing either: the member is in this form.
+    unnamed = route.duty is None or route.by_example
+    if form_duty is not None and unnamed and not route.topic and asks_how_long(route):
         duty = catalogue.duty(form_duty)
         lines = timing_lines(duty, forms)
         return "\n".join([texts.DUTY_HEADING.format(name=_e(duty.name)), *lines])
@@ -633,7 +635,7 @@ def brief_answer(
         if route.topic and route.refer_to:
             return texts.OUT_OF_SCOPE.format(topic=_e(route.topic), refer_to=_e(route.refer_to))
         return texts.FORM_QUESTION_UNSURE
-    if route.duty is None or route.score < confident_score:
+    if route.duty is None or not route.is_confident(confident_score):
         return texts.FORM_QUESTION_UNSURE
     duty = catalogue.duty(route.duty)
     aspect = route.aspect or Aspect.OVERVIEW

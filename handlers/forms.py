@@ -128,7 +128,7 @@ def _brief(svc: Services, text: str, form_duty: str) -> str:
 
 def _confident_question(svc: Services, text: str) -> bool:
     route = svc.router.route(text)
-    return route.duty is not None and route.score >= svc.settings.confident_score
+    return route.is_confident(svc.settings.confident_score)
 
 
 def on_button(

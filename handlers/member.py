@@ -216,9 +216,7 @@ def _comment_case(
         return None
     case = session.get(Case, member.awaiting_comment_case)
     route = svc.router.route(text)
-    question = route.topic == HUMAN_INTENT or (
-        route.duty is not None and route.score >= svc.settings.confident_score
-    )
+    question = route.topic == HUMAN_INTENT or (route.is_confident(svc.settings.confident_score))
     if (
         case is None
         or case.rated_at is None
@@ -301,7 +299,7 @@ def _on_text(
             record_miss(session=session, question=question, reason=reason, guess=said.guess)
         member.pending_question = question if route.kind is not RouteKind.SMALLTALK else None
         member.pending_question_at = utcnow()
-        confident = route.duty is not None and route.score >= svc.settings.confident_score
+        confident = route.is_confident(svc.settings.confident_score)
         member.pending_duty = route.duty if confident else None
         session.add(member)
         reply = said.reply
@@ -369,7 +367,7 @@ def _hand_over(
 ) -> Reply:
     if duty_id is None:
         route = svc.router.route(question)
-        if route.duty is not None and route.score >= svc.settings.confident_score:
+        if route.is_confident(svc.settings.confident_score):
             duty_id = route.duty
     if (limit := _consultations_today(svc, session, member)) is not None:
         return limit

@@ -9,55 +9,10 @@ from pathlib import Path
 from typing import Any
 
 from knowledge.catalogue import Aspect
+from knowledge.examples import GENERAL_LABEL, NONE_LABEL, DatasetError, Example, read_examples
 from knowledge.router import Route, Router
 
-NONE_LABEL = "none"
-GENERAL_LABEL = "-"
-# Every aspect `union-bot route` prints; overview and "-" both mean a general question.
-VALID_ASPECTS = {aspect.value for aspect in Aspect}
-
-
-class DatasetError(ValueError):
-    """A labelled set that cannot be read; the message names the line."""
-
-
-@dataclass(frozen=True, slots=True)
-class Example:
-    line: int
-    question: str
-    duties: tuple[str, ...]  # empty: the union does not handle this (labelled none)
-    aspects: tuple[str, ...]  # process … contact, or "-" for a general question
-    refer_to: str = ""  # out of scope: the body that handles it (an optional 4th column)
-
-    @property
-    def in_scope(self) -> bool:
-        return bool(self.duties)
-
-
-def read_examples(path: Path, *, known_duties: Iterable[str] | None = None) -> list[Example]:
-    known = set(known_duties) if known_duties is not None else None
-    examples = []
-    for number, raw in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
-        if not raw.strip() or raw.startswith("#"):
-            continue
-        columns = raw.split("\t")
-        if len(columns) not in (3, 4):
-            raise DatasetError(f"{path.name} line {number}: expected 3 or 4 tab-separated columns")
-        question, duty_column, aspect_column = (column.strip() for column in columns[:3])
-        refer_to = columns[3].strip() if len(columns) == 4 else ""
-        duties = () if duty_column == NONE_LABEL else tuple(duty_column.split(","))
-        aspects = tuple(
-            GENERAL_LABEL if a == Aspect.OVERVIEW.value else a for a in aspect_column.split("|")
-        )
-        unknown = [d for d in duties if known is not None and d not in known]
-        if unknown:
-            raise DatasetError(f"{path.name} line {number}: unknown duty {', '.join(unknown)}")
-        if bad := [a for a in aspects if a != GENERAL_LABEL and a not in VALID_ASPECTS]:
-            raise DatasetError(f"{path.name} line {number}: unknown aspect {', '.join(bad)}")
-        if refer_to and duties:
-            raise DatasetError(f"{path.name} line {number}: a referral is only for 'none' rows")
-        examples.append(Example(number, question, duties, aspects, refer_to))
-    return examples
+__all__ = ["DatasetError", "Example", "Report", "evaluate", "read_examples", "render"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -195,8 +150,21 @@ class Report:
         }
 
 
-def evaluate(router: Router, examples: Sequence[Example]) -> Report:
-    return Report([Outcome(example, router.route(example.question)) for example in examples])
+def evaluate(
+    router: Router, examples: Sequence[Example], *, leave_out: str | None = None
+) -> Report:
+    """`leave_out`: the example file these questions come from, if the router consults it, so
+    that no question is found as its own most similar one."""
+    return Report([Outcome(e, router.route(e.question, leave_out=leave_out)) for e in examples])
+
+
+def source_in_bank(router: Router, path: Path) -> str | None:
+    """The name the router's example bank knows this file by, if it is one of its files."""
+    resolved = path.resolve()
+    for known in router.example_files:
+        if known.resolve() == resolved:
+            return known.name
+    return None
 
 
 def render(report: Report) -> str:

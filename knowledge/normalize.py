@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import hashlib
 import re
 import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import cache, cached_property
+from pathlib import Path
 from typing import Any
 
 # Long stories are a few hundred characters; anything past this adds time, not meaning.
@@ -45,6 +47,20 @@ class Normalizer:
         import opencc  # loaded on first use: a few milliseconds
 
         return opencc.OpenCC("t2s")
+
+    @cached_property
+    def fingerprint(self) -> str:
+        """What the normalised text depends on: this module, the typo table and OpenCC's
+        tables. Anything cached from normalised text is keyed by it."""
+        from importlib.metadata import PackageNotFoundError, version
+
+        try:
+            opencc_version = version("opencc")
+        except PackageNotFoundError:
+            opencc_version = "?"
+        digest = hashlib.sha256(Path(__file__).read_bytes())
+        digest.update(repr((self._typos, opencc_version, unicodedata.unidata_version)).encode())
+        return digest.hexdigest()
 
     def normalize(self, raw: str) -> NormalizedText:
         text = "".join(

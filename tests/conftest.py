@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from knowledge.catalogue import Catalogue, load_catalogue
+from knowledge.examples import EXAMPLES_DIR
 from knowledge.router import Router, build_router
 from storage.crypto import configure
 from tests.factories import TEST_KEY
@@ -23,6 +24,8 @@ from tests.pgserver import (
 )
 
 DATA = Path(__file__).resolve().parent / "data"
+# The tuning sets: the router's example bank (held-out sets stay in DATA, never in the bank).
+EXAMPLES = EXAMPLES_DIR
 # A copy of ../shared/seeds/000_7be3a5b4ff16b554.txt, the union's published duty list.
 SEED = DATA / "duty_list.txt"
 

@@ -107,6 +107,20 @@ async def test_unsure_asks_back_and_none_of_these_is_recorded(harness: Harness) 
     assert ("劳模", MissReason.UNSURE) in _misses(harness)
 
 
+async def test_words_the_lexicon_lacks_are_asked_back_about_from_similar_questions(
+    harness: Harness,
+) -> None:
+    # No word of the lexicon, but the labelled questions most like it ask after hardship aid.
+    reply = await harness.say("申请交上去多久能有信儿啊")
+    assert reply["text"].startswith("您是想问：")
+    labels = _buttons(reply)
+    assert "都不是" in labels and "转人工" in labels
+    assert any("帮扶困难职工" in label for label in labels)
+    chosen = await harness.press("帮扶困难职工、困难农民工的管理及开展慰问活动")
+    assert "帮扶困难职工" in chosen["text"]
+    assert ("申请交上去多久能有信儿啊", MissReason.UNSURE) in _misses(harness)
+
+
 async def test_out_of_scope_is_referred_and_recorded(harness: Harness) -> None:
     reply = await harness.say("社保断缴了咋补")
     assert "不属于工会的职责范围" in reply["text"]

@@ -7,15 +7,16 @@ import pytest
 from knowledge.catalogue import Aspect
 from knowledge.evaluation import read_examples
 from knowledge.router import Route, RouteKind, Router
-from tests.conftest import DATA
+from tests.conftest import EXAMPLES
 
 
 def test_every_labelled_tuning_question_routes_to_an_accepted_duty(router: Router) -> None:
-    examples = read_examples(DATA / "questions_tune.tsv")
+    examples = read_examples(EXAMPLES / "questions_tune.tsv")
+    routes = [router.route(e.question, leave_out="questions_tune.tsv") for e in examples]
     wrong = [
-        (e.question, router.route(e.question).duty)
-        for e in examples
-        if (router.route(e.question).duty or "none") not in (e.duties or ("none",))
+        (e.question, route.duty)
+        for e, route in zip(examples, routes, strict=True)
+        if (route.duty or "none") not in (e.duties or ("none",))
     ]
     assert len(wrong) <= len(examples) // 50, wrong  # 98% on the set the lexicon was tuned on
 

@@ -1,0 +1,177 @@
+"""The router's example bank: labelled questions, the most similar of which it consults."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from knowledge.catalogue import Catalogue
+from knowledge.evaluation import evaluate, read_examples
+from knowledge.examples import DatasetError, ExampleIndex, example_index, load_examples
+from knowledge.lexicon import DEFAULT_LEXICON_PATH, load_lexicon
+from knowledge.router import RouteKind, Router
+from tests.conftest import DATA, EXAMPLES
+
+# All synthetic: how members ask after an application for hardship aid, and questions that are
+# not the union's at all.
+BANK = """\
+# a small bank for the tests
+申请交上去多久能有信儿\t3.1\tprocess
+困难补助的申请交了多久能有回信\t3.1\tprocess
+帮扶申请递上去以后多久有结果\t3.1\tprocess
+交了申请多久能有个回音\t3.1\t-
+会员服务卡怎么办理才最快\t3.1\t-
+会员服务卡怎么办理啊，在线等\t4.2\t-
+社保断缴了咋补一下\t3.1\t-
+明天天气咋样啊\tnone\t-
+"""
+
+
+def _router(catalogue: Catalogue, cache_dir: Path, *files: Path) -> Router:
+    lexicon = load_lexicon(DEFAULT_LEXICON_PATH, catalogue=catalogue)
+    return Router(catalogue, lexicon, cache_dir=cache_dir, examples=files)
+
+
+def _ids(catalogue: Catalogue) -> list[str]:
+    return [duty.id for duty in catalogue.duties]
+
+
+@pytest.fixture
+def bank(tmp_path: Path) -> Path:
+    path = tmp_path / "bank.tsv"
+    path.write_text(BANK, encoding="utf-8")
+    return path
+
+
+def test_the_bank_is_the_tuning_sets_and_never_holds_a_held_out_question(router: Router) -> None:
+    assert router.example_files, "the shipped router consults its example bank"
+    assert {path.parent for path in router.example_files} == {EXAMPLES}
+    assert not any("heldout" in path.name for path in router.example_files)
+
+    def seen(path: Path) -> set[str]:
+        return {router.normalizer.normalize(e.question).compact for e in read_examples(path)}
+
+    bank = set().union(*(seen(path) for path in router.example_files))
+    for name in ("questions_heldout.tsv", "questions_heldout_2.tsv"):
+        assert not seen(DATA / name) & bank, f"{name} must stay out of the example bank"
+
+
+def test_similar_questions_are_found_best_first_and_a_file_can_be_left_out(
+    catalogue: Catalogue, bank: Path, tmp_path: Path
+) -> None:
+    other = tmp_path / "other.tsv"
+    other.write_text("申请交上去多久能有信儿\t4.2\t-\n", encoding="utf-8")
+    rows = load_examples([bank, other], known_duties=_ids(catalogue))
+    index = ExampleIndex.build(rows, lambda question: question)
+    assert len(index) == 9
+
+    found = index.similar("申请交上去多久能有信儿", 3)
+    assert [s.similarity for s in found] == sorted((s.similarity for s in found), reverse=True)
+    assert found[0].similarity == pytest.approx(1.0, abs=1e-3)
+    assert {found[0].source, found[1].source} == {"bank.tsv", "other.tsv"}
+
+    left = index.similar("申请交上去多久能有信儿", 3, leave_out="bank.tsv")
+    assert [s.source for s in left] == ["other.tsv"], "only questions sharing a pair count"
+    assert index.similar("", 3) == [] and index.similar("嗯", 3) == []
+
+
+def test_the_index_is_cached_by_content_and_a_damaged_cache_is_built_again(
+    catalogue: Catalogue, bank: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    cache = tmp_path / "cache"
+
+    def index() -> ExampleIndex:
+        return example_index(
+            [bank], str, fingerprint="f", known_duties=_ids(catalogue), cache_dir=cache
+        )
+
+    first = index()
+    (cached,) = cache.glob("examples-*.npz")
+    # Read back from the cache, without building (normalising every question) again.
+    with monkeypatch.context() as patched:
+        patched.setattr(ExampleIndex, "build", classmethod(lambda *a: pytest.fail("built")))
+        again = index()
+    assert again.similar("交了申请多久有回音", 5) == first.similar("交了申请多久有回音", 5)
+
+    cached.write_bytes(b"not an index")
+    assert index().similar("交了申请多久有回音", 5) == first.similar("交了申请多久有回音", 5)
+
+    bank.write_text(BANK + "交了申请多久有回音\t1.1\t-\n", encoding="utf-8")
+    assert index().similar("交了申请多久有回音", 1)[0].duties == ("1.1",), "an edit is seen"
+    assert len(list(cache.glob("examples-*.npz"))) == 2
+
+
+def test_a_bank_file_with_an_unknown_duty_is_refused_with_its_line(
+    catalogue: Catalogue, cache_dir: Path, tmp_path: Path
+) -> None:
+    bad = tmp_path / "bad.tsv"
+    bad.write_text("会员卡怎么办\t3.2\t-\n会员卡丢了\t9.9\t-\n", encoding="utf-8")
+    router = _router(catalogue, cache_dir, bad)
+    with pytest.raises(DatasetError, match=r"bad\.tsv line 2: unknown duty 9\.9"):
+        router.route("会员卡怎么办")
+
+
+def test_a_question_the_lexicon_finds_nothing_in_is_asked_back_about_its_similar_ones(
+    catalogue: Catalogue, cache_dir: Path, bank: Path
+) -> None:
+    question = "申请交上去多久能有信儿啊"
+    assert _router(catalogue, cache_dir).route(question).duty is None, "the lexicon alone"
+
+    route = _router(catalogue, cache_dir, bank).route(question)
+    assert (route.kind, route.duty, route.by_example) == (RouteKind.DUTY, "3.1", True)
+    assert route.candidates[0].duty == "3.1"
+    assert not route.is_confident(0.0), "a guess is always asked back about"
+    assert route.to_json()["by_example"] is True
+    assert "by_example" not in _router(catalogue, cache_dir, bank).route("会员卡").to_json()
+
+
+def test_a_guess_needs_similar_questions_close_enough_and_something_named(
+    catalogue: Catalogue, cache_dir: Path, bank: Path
+) -> None:
+    router = _router(catalogue, cache_dir, bank)
+    # Its most similar question is labelled none: not the union's business.
+    assert router.route("明天天气咋样啊").duty is None
+    # Nothing alike enough.
+    assert router.route("多肉多久浇一次水").duty is None
+    # The union's name and how it asks, nothing more.
+    assert router.route("工会是干嘛的").duty is None
+
+
+def test_similar_questions_fill_the_places_after_the_lexicons_duties(
+    catalogue: Catalogue, cache_dir: Path, bank: Path
+) -> None:
+    question = "会员服务卡怎么办理"
+    alone = _router(catalogue, cache_dir).route(question)
+    assert [c.duty for c in alone.candidates] == ["3.2"]
+
+    route = _router(catalogue, cache_dir, bank).route(question)
+    assert (route.duty, route.score, route.aspect) == (alone.duty, alone.score, alone.aspect)
+    assert [c.duty for c in route.candidates][:1] == ["3.2"]
+    assert {c.duty for c in route.candidates} == {"3.2", "3.1", "4.2"}
+    assert not route.by_example
+
+
+def test_a_referral_keeps_its_referral(catalogue: Catalogue, cache_dir: Path, bank: Path) -> None:
+    route = _router(catalogue, cache_dir, bank).route("社保断缴了咋补")
+    assert route.kind is RouteKind.OUT_OF_SCOPE and route.refer_to
+    assert route.duty is None
+
+
+def test_a_set_in_the_bank_is_measured_against_the_others(
+    catalogue: Catalogue, cache_dir: Path, bank: Path
+) -> None:
+    router = _router(catalogue, cache_dir, bank)
+    examples = read_examples(bank)
+    question = next(e for e in examples if e.question == "申请交上去多久能有信儿")
+    assert router.route(question.question).by_example
+    # Left out, the file's questions are not consulted at all: the bank has no other file.
+    left = router.route(question.question, leave_out="bank.tsv")
+    assert left.duty is None
+    report = evaluate(router, examples, leave_out="bank.tsv")
+    assert all(not o.route.by_example for o in report.outcomes)
+
+
+def test_the_shipped_bank_places_what_the_lexicon_cannot(router: Router) -> None:
+    route = router.route("申请交上去多久能有信儿啊")
+    assert (route.duty, route.by_example) == ("3.1", True)

@@ -506,14 +506,14 @@ def _eval(args: argparse.Namespace) -> int:
     from knowledge.router import build_router
 
     router = build_router()
+    # A file the router learns from is measured against the other files, not against itself.
+    leave_out = source_in_bank(router, args.path)
     try:
         examples = read_examples(args.path, known_duties=(d.id for d in router.catalogue))
+        report = evaluate(router, examples, leave_out=leave_out)  # reads the example bank too
     except (DatasetError, OSError) as error:
         print(f"union-bot eval: {error}", file=sys.stderr)
         return 2
-    # A file the router learns from is measured against the other files, not against itself.
-    leave_out = source_in_bank(router, args.path)
-    report = evaluate(router, examples, leave_out=leave_out)
     print(render(report))
     if leave_out:
         print(f"\n{leave_out} is one of the router's example files: left out of them here.")

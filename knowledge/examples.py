@@ -181,13 +181,18 @@ class ExampleIndex:
         source file aside, so that a set is measured against the others, not itself."""
         import numpy as np
 
-        vector = {
-            self._slot[f]: n for f, n in pairs(text).items() if f in self._slot
-        }  # pairs no example has carry no evidence either way
+        counted = pairs(text)
+        vector = {self._slot[f]: n for f, n in counted.items() if f in self._slot}
         if not vector:
             return []
         weighted = {i: (1 + math.log(n)) * float(self._idf[i]) for i, n in vector.items()}
-        norm = math.sqrt(sum(w * w for w in weighted.values())) or 1.0
+        # A pair no example has matches nothing, but it is part of the question: it counts in
+        # the length, as rare as a pair can be, so that words the bank never saw dilute it.
+        unseen = math.log(max(len(self), 1))
+        unseen_weights = [
+            (1 + math.log(n)) * unseen for f, n in counted.items() if f not in self._slot
+        ]
+        norm = math.sqrt(sum(w * w for w in (*weighted.values(), *unseen_weights))) or 1.0
         rows = []
         values = []
         for i, weight in weighted.items():
@@ -202,8 +207,11 @@ class ExampleIndex:
         limit = min(limit, len(scores))
         if not limit:
             return []
-        best = np.argpartition(scores, -limit)[-limit:]
-        found = sorted(best.tolist(), key=lambda row: (-scores[row], row))
+        # The `limit` best, ties broken by row order: every row as good as the last one taken
+        # is a candidate, so that the answer does not depend on how numpy partitions.
+        cutoff = scores[np.argpartition(scores, -limit)[-limit:]].min()
+        tied = np.flatnonzero(scores >= cutoff).tolist()
+        found = sorted(tied, key=lambda row: (-scores[row], row))[:limit]
         return [
             Similar(
                 self.labels[self._row_label[row]],
@@ -277,7 +285,9 @@ def example_index(
 ) -> ExampleIndex:
     """The index of these files, from the cache when it was built from the same files with
     the same normaliser (`fingerprint` says which), else built now and cached."""
-    digest = hashlib.sha256(f"{INDEX_VERSION}\n{fingerprint}\n".encode())
+    known = sorted(set(known_duties))
+    # The duties are part of the key: a label the catalogue no longer has is refused again.
+    digest = hashlib.sha256(f"{INDEX_VERSION}\n{fingerprint}\n{known}\n".encode())
     for path in files:
         digest.update(f"{path.name}\n".encode())
         digest.update(path.read_bytes())
@@ -287,9 +297,9 @@ def example_index(
     if cached is not None and cached.exists():
         try:
             return ExampleIndex.load(cached)
-        except (OSError, ValueError, KeyError, zipfile.BadZipFile):
+        except (OSError, EOFError, ValueError, KeyError, zipfile.BadZipFile):
             pass  # a damaged cache file is built again
-    index = ExampleIndex.build(load_examples(files, known_duties=known_duties), normalize)
+    index = ExampleIndex.build(load_examples(files, known_duties=known), normalize)
     if cached is not None:
         try:
             cached.parent.mkdir(parents=True, exist_ok=True)

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 
+import knowledge.router as router_module
 from knowledge.catalogue import Catalogue
 from knowledge.evaluation import evaluate, read_examples
 from knowledge.examples import DatasetError, ExampleIndex, example_index, load_examples
@@ -76,6 +77,19 @@ def test_similar_questions_are_found_best_first_and_a_file_can_be_left_out(
     assert index.similar("", 3) == [] and index.similar("嗯", 3) == []
 
 
+def test_equal_questions_come_in_file_order(catalogue: Catalogue, tmp_path: Path) -> None:
+    files = []
+    for name in ("a.tsv", "b.tsv", "c.tsv", "d.tsv"):
+        files.append(tmp_path / name)
+        files[-1].write_text("会员服务卡怎么办理\t3.2\t-\n", encoding="utf-8")
+    files.append(tmp_path / "e.tsv")  # a pair every question has weighs nothing (its IDF is 0)
+    files[-1].write_text("明天天气咋样\tnone\t-\n", encoding="utf-8")
+    index = ExampleIndex.build(load_examples(files, known_duties=_ids(catalogue)), str)
+    for limit in (1, 2, 3):
+        found = index.similar("会员服务卡怎么办理", limit)
+        assert [s.source for s in found] == ["a.tsv", "b.tsv", "c.tsv"][:limit]
+
+
 def test_the_index_is_cached_by_content_and_a_damaged_cache_is_built_again(
     catalogue: Catalogue, bank: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -96,6 +110,10 @@ def test_the_index_is_cached_by_content_and_a_damaged_cache_is_built_again(
 
     cached.write_bytes(b"not an index")
     assert index().similar("交了申请多久有回音", 5) == first.similar("交了申请多久有回音", 5)
+
+    # The catalogue is part of the key: a duty it no longer has is refused, cache or not.
+    with pytest.raises(DatasetError, match="unknown duty"):
+        example_index([bank], str, fingerprint="f", known_duties=["1.1"], cache_dir=cache)
 
     bank.write_text(BANK + "交了申请多久有回音\t1.1\t-\n", encoding="utf-8")
     assert index().similar("交了申请多久有回音", 1)[0].duties == ("1.1",), "an edit is seen"
@@ -126,16 +144,78 @@ def test_a_question_the_lexicon_finds_nothing_in_is_asked_back_about_its_similar
     assert "by_example" not in _router(catalogue, cache_dir, bank).route("会员卡").to_json()
 
 
-def test_a_guess_needs_similar_questions_close_enough_and_something_named(
-    catalogue: Catalogue, cache_dir: Path, bank: Path
+# Each question below is kept from a guess by one rule alone: with that rule off, it is guessed.
+RULES_BANK = """\
+我家猫咪最近老是掉毛是怎么回事\tnone\t-
+我家猫咪最近老是掉毛咋回事啊\tnone\t-
+我家猫咪最近老是掉毛\tnone\t-
+申请交上去多久能有信儿\t3.1\tprocess
+工会是干什么的呢你们说说\t3.1\t-
+工会是干什么的呢你们讲讲\t3.1\t-
+社保断缴了好几个月了咋补一下\t3.1\t-
+社保断缴了好几个月了咋补呢\t3.1\t-
+能有信儿吗\t3.1\t-
+how long until I hear about my hardship aid application\t3.1\t-
+"""
+
+
+@pytest.fixture
+def rules_router(catalogue: Catalogue, cache_dir: Path, tmp_path: Path) -> Router:
+    path = tmp_path / "rules.tsv"
+    path.write_text(RULES_BANK, encoding="utf-8")
+    return _router(catalogue, cache_dir, path)
+
+
+def test_no_guess_where_the_similar_questions_are_not_the_unions(
+    rules_router: Router, catalogue: Catalogue, cache_dir: Path, tmp_path: Path
 ) -> None:
-    router = _router(catalogue, cache_dir, bank)
-    # Its most similar question is labelled none: not the union's business.
-    assert router.route("明天天气咋样啊").duty is None
-    # Nothing alike enough.
-    assert router.route("多肉多久浇一次水").duty is None
-    # The union's name and how it asks, nothing more.
-    assert router.route("工会是干嘛的").duty is None
+    question = "我家猫咪最近老是掉毛是咋回事呀"
+    assert rules_router.route(question).duty is None
+    relabelled = tmp_path / "relabelled.tsv"
+    relabelled.write_text(RULES_BANK.replace("none", "3.1"), encoding="utf-8")
+    assert _router(catalogue, cache_dir, relabelled).route(question).duty == "3.1"
+
+
+def test_no_guess_from_questions_not_alike_enough(
+    rules_router: Router, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    question = "申请一下那个蓝色的大风车转呀转"  # one pair in common, the rest never seen
+    assert rules_router.route(question).duty is None
+    monkeypatch.setattr(router_module, "SIMILAR_GUESS_VOTES", 0.0)
+    monkeypatch.setattr(router_module, "SIMILAR_GUESS_CLOSEST", 0.0)
+    assert rules_router.route(question).duty == "3.1"
+
+
+def test_no_guess_where_nothing_is_named_beyond_the_union_and_how_it_asks(
+    rules_router: Router, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for question in ("工会是干什么的呢你们", "会" * 50):
+        assert rules_router.route(question).duty is None, question
+    monkeypatch.setattr(Router, "_says_something", lambda self, subject: True)
+    assert rules_router.route("工会是干什么的呢你们").duty == "3.1"
+
+
+def test_no_guess_on_a_question_of_a_few_characters(
+    rules_router: Router, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    assert rules_router.route("能有信儿吗？").duty is None
+    monkeypatch.setattr(router_module, "SIMILAR_GUESS_MIN_CHARS", 0)
+    assert rules_router.route("能有信儿吗？").duty == "3.1"
+
+
+def test_a_referral_keeps_its_referral(rules_router: Router) -> None:
+    """Similar questions labelled 3.1 do not outvote the lexicon's other body."""
+    route = rules_router.route("社保断缴了好几个月了咋补")
+    assert route.kind is RouteKind.OUT_OF_SCOPE and route.refer_to
+    assert route.duty is None and not route.by_example
+
+
+def test_no_guess_for_english(rules_router: Router, monkeypatch: pytest.MonkeyPatch) -> None:
+    """English gets the English reply and its buttons, not a guess from similar questions."""
+    question = "how long until I hear about my application"
+    assert rules_router.route(question).duty is None
+    monkeypatch.setattr(router_module, "reads_as_english", lambda text: False)
+    assert rules_router.route(question).duty == "3.1"
 
 
 def test_similar_questions_fill_the_places_after_the_lexicons_duties(
@@ -150,12 +230,6 @@ def test_similar_questions_fill_the_places_after_the_lexicons_duties(
     assert [c.duty for c in route.candidates][:1] == ["3.2"]
     assert {c.duty for c in route.candidates} == {"3.2", "3.1", "4.2"}
     assert not route.by_example
-
-
-def test_a_referral_keeps_its_referral(catalogue: Catalogue, cache_dir: Path, bank: Path) -> None:
-    route = _router(catalogue, cache_dir, bank).route("社保断缴了咋补")
-    assert route.kind is RouteKind.OUT_OF_SCOPE and route.refer_to
-    assert route.duty is None
 
 
 def test_a_set_in_the_bank_is_measured_against_the_others(

@@ -204,23 +204,23 @@ class ExampleIndex:
         )
         if leave_out is not None and leave_out in self.sources:
             scores[self._row_source == self.sources.index(leave_out)] = 0.0
-        limit = min(limit, len(scores))
-        if not limit:
-            return []
-        # The `limit` best, ties broken by row order: every row as good as the last one taken
-        # is a candidate, so that the answer does not depend on how numpy partitions.
-        cutoff = scores[np.argpartition(scores, -limit)[-limit:]].min()
-        tied = np.flatnonzero(scores >= cutoff).tolist()
-        found = sorted(tied, key=lambda row: (-scores[row], row))[:limit]
-        return [
-            Similar(
-                self.labels[self._row_label[row]],
-                round(float(scores[row]), 4),
-                self.sources[self._row_source[row]],
+        # The best, one at a time: argmax takes the first of equals, so ties come in file
+        # order. (A few passes over the array beat numpy's partition, which slows down badly
+        # on so many zeros.)
+        found: list[Similar] = []
+        for _ in range(limit):
+            row = int(scores.argmax()) if len(scores) else 0
+            if not len(scores) or scores[row] <= 0:
+                break  # rows that share no pair with the question are never taken
+            found.append(
+                Similar(
+                    self.labels[self._row_label[row]],
+                    round(float(scores[row]), 4),
+                    self.sources[self._row_source[row]],
+                )
             )
-            for row in found
-            if scores[row] > 0
-        ]
+            scores[row] = 0.0
+        return found
 
     # The cache file: numpy's .npz, read without pickle.
     def save(self, path: Path) -> None:

@@ -118,7 +118,6 @@ class ExampleIndex:
     ) -> None:
         self.sources = tuple(sources)
         self.labels = tuple(tuple(label.split(",")) if label else () for label in labels)
-        self._label_texts = tuple(labels)
         self._row_source = row_source
         self._row_label = row_label
         self._features = tuple(features)
@@ -209,8 +208,8 @@ class ExampleIndex:
         # on so many zeros.)
         found: list[Similar] = []
         for _ in range(limit):
-            row = int(scores.argmax()) if len(scores) else 0
-            if not len(scores) or scores[row] <= 0:
+            row = int(scores.argmax())
+            if scores[row] <= 0:
                 break  # rows that share no pair with the question are never taken
             found.append(
                 Similar(
@@ -230,7 +229,7 @@ class ExampleIndex:
         np.savez(
             partial,
             sources=np.array(self.sources, dtype=np.str_),
-            labels=np.array(self._label_texts, dtype=np.str_),
+            labels=np.array([",".join(label) for label in self.labels], dtype=np.str_),
             row_source=self._row_source,
             row_label=self._row_label,
             features=np.array(self._features, dtype=np.str_),

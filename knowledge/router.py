@@ -458,6 +458,19 @@ class Router:
             chars[match.start : match.end] = " " * (match.end - match.start)
         return "".join(chars)
 
+    def _may_guess(self, route: Route, compact: str, subject: str) -> bool:
+        """Whether a question the lexicon placed nowhere is worth comparing: not another
+        body's business, small talk or a department; not English (answered in English, with
+        its own buttons); not a few characters; naming something."""
+        return (
+            route.topic is None
+            and route.department is None
+            and route.kind is not RouteKind.SMALLTALK
+            and len(compact) >= SIMILAR_GUESS_MIN_CHARS
+            and not reads_as_english(route.question)
+            and self._says_something(subject)
+        )
+
     def _says_something(self, subject: str) -> bool:
         """Whether a question names anything beyond the union and how it asks: 工会是干嘛的
         does not, and resembles questions about every duty; 保安保洁是派遣来的 does."""
@@ -474,20 +487,13 @@ class Router:
         the similar questions agree on is a guess: the bot asks back about it. A question the
         lexicon referred elsewhere keeps its referral."""
         placed = route.duty is not None
-        # English is answered in English, with its own buttons: no guess from Chinese questions.
-        unplaced = (
-            not reads_as_english(route.question)
-            and route.duty is None
-            and route.topic is None
-            and route.department is None
-            and route.kind is not RouteKind.SMALLTALK
-        )
-        wanted = placed and len(route.candidates) < MAX_CANDIDATES
-        if not (wanted or unplaced) or self.examples is None:
+        if (placed and len(route.candidates) >= MAX_CANDIDATES) or self.examples is None:
+            return route
+        subject = self._subject(compact)
+        if not placed and not self._may_guess(route, compact, subject):
             return route
         votes: dict[str, float] = defaultdict(float)
         closest: dict[str, float] = defaultdict(float)
-        subject = self._subject(compact)
         for found in self.examples.similar(subject, SIMILAR_QUESTIONS, leave_out=leave_out):
             labels = found.duties or (NONE_LABEL,)
             for label in labels:
@@ -507,9 +513,7 @@ class Router:
             extra = [candidate for candidate in offered if candidate.duty not in named]
             return replace(route, candidates=(*route.candidates, *extra)[:MAX_CANDIDATES])
         if (
-            len(compact) < SIMILAR_GUESS_MIN_CHARS
-            or not self._says_something(subject)
-            or not ranked
+            not ranked
             or ranked[0][0] == NONE_LABEL
             or ranked[0][1] < SIMILAR_GUESS_VOTES
             or closest[ranked[0][0]] < SIMILAR_GUESS_CLOSEST
@@ -775,7 +779,8 @@ class Router:
         )
         best = ranked[0][1] if ranked else 0.0
         candidates = tuple(
-            Candidate(duty_id, round(100 * confidence(value), 1)) for duty_id, value in ranked[:3]
+            Candidate(duty_id, round(100 * confidence(value), 1))
+            for duty_id, value in ranked[:MAX_CANDIDATES]
         )
         # A group's topics add up (欠薪 and 扣工资 are one dispute), so the group's strongest
         # topic can outweigh an unrelated word said in passing (外卖).

@@ -57,6 +57,7 @@ async def test_a_labour_dispute_handed_over_reaches_the_rights_department(
         ("会费怎么交", "请问您单位的工会", "%"),
         ("会员服务卡有什么用", "普惠服务卡", None),
         ("会员卡丢了怎么办", "24312556", None),
+        ("这个要交钱吗", "没有在网上公布收费规定", "12345"),
         ("困难帮扶条件", "困难职工帮扶工作方案", None),
         ("区总工会在哪", "后台一号路工人俱乐部院内", None),
         ("我要投诉区总工会", "hdqzghzzb@126.com", None),
